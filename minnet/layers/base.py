@@ -1,0 +1,210 @@
+"""The layer contract every minnet layer follows, and ``Sequential``.
+
+A layer maps an input array to an output array and knows how to send a gradient back::
+
+    y  = layer.forward(x, train=True)   # remembers what backward will need
+    gx = layer.backward(gy)             # gy = dL/dy  ->  gx = dL/dx, and grads[k] += dL/dparams[k]
+
+What ``forward`` remembers goes on a stack and ``backward`` pops it, so one layer object can
+be applied several times before back-propagating (a discriminator that sees a real and a fake
+batch, an LSTM cell unrolled over 64 steps): the backward calls then come in the reverse order
+of the forward calls. Only ``forward(..., train=True)`` remembers anything; ``train=False`` is
+for inference (dropout off, batch norm on its running statistics) and leaves no cache behind.
+
+``backward`` *adds* into ``grads`` (``+=``), so weights shared between several uses just get
+the sum of their gradients; optimizers zero the gradients after each step. Gradients are the
+true dL/dtheta; an optimizer subtracts them.
+"""
+
+import numpy as np
+
+from minnet import backend
+
+
+class Layer:
+    """Base class: parameters, their gradients, buffers and the stack of saved values.
+
+    Attributes
+    ----------
+    params : dict[str, array]
+        Learnable arrays, e.g. ``{"W": ..., "b": ...}``.
+    grads : dict[str, array]
+        dL/dparams, same keys and shapes as ``params``; accumulated by ``backward``.
+    buffers : dict[str, array]
+        Non-learned state saved in checkpoints (batch-norm running statistics).
+    """
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.buffers = {}
+        self._saved = []
+
+    # -- the contract -------------------------------------------------------------------
+    def forward(self, x, train=True):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError
+
+    def __call__(self, x, train=True):
+        return self.forward(x, train=train)
+
+    # -- saved values (a stack: forward pushes, backward pops) --------------------------
+    def push(self, *values):
+        """Remember ``values`` for the matching ``backward`` call."""
+        self._saved.append(values)
+
+    def pop(self):
+        """The values pushed by the most recent un-back-propagated ``forward``."""
+        if not self._saved:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward called with no forward(train=True) left to undo"
+            )
+        return self._saved.pop()
+
+    def clear(self):
+        """Forget saved values of forwards that will not be back-propagated."""
+        self._saved.clear()
+        for child in self.sublayers().values():
+            child.clear()
+
+    # -- parameters -------------------------------------------------------------------
+    def add_param(self, name, value):
+        """Register a learnable array (moved to the current device) with a zero gradient."""
+        value = backend.to_device(value)
+        self.params[name] = value
+        self.grads[name] = backend.xp_of(value).zeros_like(value)
+        return value
+
+    def add_buffer(self, name, value):
+        self.buffers[name] = backend.to_device(value)
+        return self.buffers[name]
+
+    def sublayers(self):
+        """Named child layers (``{}`` for a leaf); containers override this."""
+        return {}
+
+    def parameter_slots(self, prefix=""):
+        """Yield ``(qualified_name, owner_layer, key)`` for every parameter, children included.
+
+        Qualified names join the path with dots, e.g. ``"2.W"`` for the weights of the third
+        layer of a ``Sequential``. Owners and keys let an optimizer re-seat the arrays (for
+        instance as views into one flat buffer).
+        """
+        for key in self.params:
+            yield prefix + key, self, key
+        for name, child in self.sublayers().items():
+            yield from child.parameter_slots(f"{prefix}{name}.")
+
+    def buffer_slots(self, prefix=""):
+        for key in self.buffers:
+            yield prefix + key, self, key
+        for name, child in self.sublayers().items():
+            yield from child.buffer_slots(f"{prefix}{name}.")
+
+    def named_parameters(self):
+        """``{qualified_name: array}`` of every parameter (the arrays themselves, not copies)."""
+        return {name: owner.params[key] for name, owner, key in self.parameter_slots()}
+
+    def named_grads(self):
+        return {name: owner.grads[key] for name, owner, key in self.parameter_slots()}
+
+    def num_parameters(self):
+        return sum(int(p.size) for p in self.named_parameters().values())
+
+    def zero_grad(self):
+        for _, owner, key in self.parameter_slots():
+            owner.grads[key].fill(0)
+
+    # -- state for checkpoints --------------------------------------------------------
+    def state_dict(self):
+        """Parameters and buffers by qualified name, as NumPy arrays (copies)."""
+        state = {name: backend.to_numpy(p).copy() for name, p in self.named_parameters().items()}
+        for name, owner, key in self.buffer_slots():
+            state[name] = backend.to_numpy(owner.buffers[key]).copy()
+        return state
+
+    def load_state_dict(self, state):
+        """Copy arrays from ``state`` into the existing ones in place (views stay valid).
+
+        Raises ``KeyError``/``ValueError`` naming the entry when a name is missing or a shape
+        differs; callers that read user files turn these into a MinnetError.
+        """
+        slots = [(n, o.params, k) for n, o, k in self.parameter_slots()]
+        slots += [(n, o.buffers, k) for n, o, k in self.buffer_slots()]
+        for name, store, key in slots:
+            if name not in state:
+                raise KeyError(f"missing entry {name!r}")
+            value = state[name]
+            if tuple(value.shape) != tuple(store[key].shape):
+                raise ValueError(
+                    f"entry {name!r} has shape {tuple(value.shape)}, expected {tuple(store[key].shape)}"
+                )
+            store[key][...] = backend.xp_of(store[key]).asarray(value, dtype=store[key].dtype)
+
+    # -- dtype and device -------------------------------------------------------------
+    def astype(self, dtype):
+        """Convert parameters, gradients and buffers to ``dtype``; returns self.
+
+        Do this before building an optimizer: it replaces the arrays the optimizer holds.
+        """
+        for _, owner, key in self.parameter_slots():
+            owner.params[key] = owner.params[key].astype(dtype)
+            owner.grads[key] = owner.grads[key].astype(dtype)
+        for _, owner, key in self.buffer_slots():
+            owner.buffers[key] = owner.buffers[key].astype(dtype)
+        return self
+
+    def to(self, device):
+        """Move parameters, gradients and buffers to ``device`` ("cpu" or "gpu"); returns self."""
+        for _, owner, key in self.parameter_slots():
+            owner.params[key] = backend.to_device(owner.params[key], device)
+            owner.grads[key] = backend.to_device(owner.grads[key], device)
+        for _, owner, key in self.buffer_slots():
+            owner.buffers[key] = backend.to_device(owner.buffers[key], device)
+        return self
+
+    @property
+    def dtype(self):
+        for p in self.named_parameters().values():
+            return p.dtype
+        return np.dtype(np.float32)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Sequential(Layer):
+    """Layers applied one after another: ``y = f_n(...f_2(f_1(x)))``.
+
+    Backward runs the chain rule in reverse: ``gx = f_1'(...f_n'(gy))``. A Sequential is
+    itself a Layer, so networks nest.
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = list(layers)
+
+    def sublayers(self):
+        return {str(i): layer for i, layer in enumerate(self.layers)}
+
+    def forward(self, x, train=True):
+        for layer in self.layers:
+            x = layer.forward(x, train=train)
+        return x
+
+    def backward(self, gy):
+        for layer in reversed(self.layers):
+            gy = layer.backward(gy)
+        return gy
+
+    def __getitem__(self, index):
+        return self.layers[index]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __repr__(self):
+        inner = "\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential(\n{inner}\n)"

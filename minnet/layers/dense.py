@@ -1,0 +1,43 @@
+"""The fully connected layer."""
+
+from minnet import init as initializers
+from minnet.layers.base import Layer
+
+
+class Dense(Layer):
+    """Affine map ``y = x W + b``.
+
+    Shapes: ``x (B, n_in)``, ``W (n_in, n_out)``, ``b (n_out,)``, ``y (B, n_out)``.
+
+    Backward, with ``gy = dL/dy``:
+
+    * ``dL/dx = gy W^T``            (B, n_in)
+    * ``dL/dW = x^T gy``            (n_in, n_out), summed over the batch
+    * ``dL/db = sum_batch gy``      (n_out,)
+    """
+
+    def __init__(self, n_in, n_out, *, init="glorot", bias=True, rng=None):
+        super().__init__()
+        self.n_in, self.n_out = n_in, n_out
+        rng = initializers.as_rng(rng)
+        self.add_param("W", initializers.resolve(init)(rng, (n_in, n_out), n_in, n_out))
+        if bias:
+            self.add_param("b", initializers.zeros((n_out,)))
+
+    def forward(self, x, train=True):
+        y = x @ self.params["W"]
+        if "b" in self.params:
+            y += self.params["b"]
+        if train:
+            self.push(x)
+        return y
+
+    def backward(self, gy):
+        (x,) = self.pop()
+        self.grads["W"] += x.T @ gy  # dL/dW = x^T gy
+        if "b" in self.grads:
+            self.grads["b"] += gy.sum(axis=0)  # dL/db = sum over the batch of gy
+        return gy @ self.params["W"].T  # dL/dx = gy W^T
+
+    def __repr__(self):
+        return f"Dense({self.n_in}, {self.n_out})"

@@ -1,0 +1,38 @@
+"""Shared fixtures: the array module (NumPy always, CuPy when a GPU is present)."""
+
+import numpy as np
+import pytest
+
+from minnet import backend
+
+
+def _xp_params():
+    return [
+        pytest.param("cpu", id="numpy"),
+        pytest.param("gpu", id="cupy", marks=pytest.mark.gpu),
+    ]
+
+
+@pytest.fixture(params=_xp_params())
+def device(request):
+    """Run the test once on NumPy arrays and once on CuPy arrays (skipped without a GPU).
+
+    The backend is switched for the test so layers create their parameters on that device.
+    """
+    if request.param == "gpu" and not backend.gpu_available():
+        pytest.skip("CuPy or a CUDA device is not available")
+    previous = backend.device()
+    backend.use(request.param)
+    yield request.param
+    backend.use(previous)
+
+
+@pytest.fixture
+def xp(device):
+    """The array module matching ``device``."""
+    return backend.xp()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
