@@ -33,6 +33,17 @@ def xp(device):
     return backend.xp()
 
 
+@pytest.fixture(autouse=True)
+def no_downloads(monkeypatch, tmp_path_factory):
+    """Tests never reach the internet or the user's cache: no mirrors, a private cache dir.
+
+    ``MINNET_DATA_DIR`` (set by CI to the full set) is left as it is; without it, data falls
+    back to the bundled sample.
+    """
+    monkeypatch.setenv("MINNET_MNIST_MIRRORS", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
