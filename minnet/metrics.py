@@ -1,0 +1,411 @@
+"""Sample-quality measures for generative models of MNIST, computed in a classifier's space.
+
+The Inception network of the usual FID knows nothing about digits, so here a small MNIST
+classifier (``minnet.models.classifier``) plays its part: its penultimate layer gives the
+features, its output the predicted digit. Everything takes that classifier as an argument of
+the :class:`FeatureExtractor` shape, so any object with the two methods can stand in (tests use
+a fixed random projection).
+
+Measures
+--------
+* :func:`classifier_frechet_distance`: the Fréchet distance between Gaussians fitted to the
+  features of generated and of real images ("FID"; lower is better, 0 for equal statistics).
+  :func:`fid_floor` gives the value for real training images against the test set, the best a
+  model can hope for with that many samples.
+* :func:`conditional_accuracy`: how often the classifier recognises the digit a conditional
+  model was asked for.
+* :func:`class_coverage`: entropy of the histogram of predicted digits; ``ln 10 ~ 2.303`` when
+  every digit is produced equally often, 0 when the model makes one digit only.
+
+The registry
+------------
+The evaluator asks :func:`metrics_for` which :class:`Metric` applies to a trainer and calls each
+one with the trainer and an :class:`EvaluationContext` (classifier, test set, sample count,
+cached samples). A model with a measure of its own registers it beside its trainer, with no
+change to the evaluator::
+
+    @register_metric("test_nll_bound", "negative ELBO on the test set, nats per image",
+                     applies_to=lambda trainer: hasattr(trainer, "elbo"))
+    def test_nll_bound(trainer, context):
+        return -float(np.mean(trainer.elbo(context.test_images)))
+
+and a latent-inference model (BiGAN/ALI) registers a reconstruction error the same way, with
+``applies_to`` testing for its encoder. The trainer side is only what
+:class:`GenerativeModel` lists.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+from minnet.backend import to_numpy
+from minnet.errors import MinnetError
+
+N_CLASSES = 10
+DEFAULT_SAMPLES = 10_000
+DEFAULT_BATCH_SIZE = 500
+
+
+# ---------------------------------------------------------------------------- interfaces
+
+
+@runtime_checkable
+class FeatureExtractor(Protocol):
+    """What the metrics need from a classifier.
+
+    ``images`` are NumPy arrays (N, 28, 28) with intensities in [0, 1]; results may be NumPy
+    or CuPy arrays.
+    """
+
+    def features(self, images):
+        """Feature vectors (N, D), e.g. the classifier's penultimate-layer activations."""
+
+    def predict(self, images):
+        """Predicted class labels (N,), integers 0..9."""
+
+
+@runtime_checkable
+class GenerativeModel(Protocol):
+    """What the built-in metrics need from a trainer.
+
+    Attributes
+    ----------
+    conditional : bool
+        True when :meth:`sample` honours ``labels``. May be left out (read as False).
+    """
+
+    def sample(self, n, labels=None, rng=None):
+        """``n`` images as a NumPy array (n, 28, 28) in [0, 1]; image ``i`` shows digit
+        ``labels[i]`` when the model is conditional and ``labels`` is given. Noise comes from
+        ``rng`` (a ``numpy.random.Generator``) when given, else from the trainer's own."""
+
+
+# ---------------------------------------------------------------------------- Fréchet distance
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2):
+    r"""Fréchet (2-Wasserstein) distance, squared, between N(mu1, sigma1) and N(mu2, sigma2).
+
+    .. math::
+
+        d^2 = \lVert \mu_1 - \mu_2 \rVert^2
+              + \operatorname{Tr}\bigl(\Sigma_1 + \Sigma_2 - 2 (\Sigma_1 \Sigma_2)^{1/2}\bigr)
+
+    The trace of the matrix square root is computed as
+
+    .. math::
+
+        \operatorname{Tr} (\Sigma_1 \Sigma_2)^{1/2} = \sum_i \sqrt{\lambda_i}, \qquad
+        \lambda_i = \text{eigenvalues of } \Sigma_1^{1/2} \Sigma_2 \Sigma_1^{1/2},
+
+    which holds because :math:`\Sigma_1 \Sigma_2` and the symmetric positive semi-definite
+    :math:`\Sigma_1^{1/2} \Sigma_2 \Sigma_1^{1/2}` are similar matrices. Working with symmetric
+    matrices only (``eigh``) keeps everything real and stable, also for singular covariances
+    (fewer samples than dimensions, dead features), so the usual FID code's fallbacks around
+    ``scipy.linalg.sqrtm`` (discarding imaginary parts, retrying with ``eps * I`` added) are not
+    needed; eigenvalues that rounding pushes slightly below 0 are clipped to 0. The result
+    agrees with the ``sqrtm`` formula wherever that one is well-conditioned (see the tests).
+
+    Parameters
+    ----------
+    mu1, mu2 : array (D,)
+        Means.
+    sigma1, sigma2 : array (D, D)
+        Covariances (symmetric positive semi-definite).
+
+    Returns
+    -------
+    float
+        ``d^2 >= 0`` (up to rounding), in squared feature units.
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    dimension = len(mu1)
+    square = (dimension, dimension)
+    if mu2.shape != (dimension,) or sigma1.shape != square or sigma2.shape != square:
+        raise ValueError(
+            f"mismatched statistics: means {mu1.shape}, {mu2.shape}; "
+            f"covariances {sigma1.shape}, {sigma2.shape}"
+        )
+    root1 = _symmetric_sqrt(sigma1)
+    product = root1 @ sigma2 @ root1
+    eigenvalues = np.linalg.eigvalsh((product + product.T) / 2)  # symmetrised against rounding
+    trace_sqrt_product = np.sum(np.sqrt(np.clip(eigenvalues, 0.0, None)))
+    difference = mu1 - mu2
+    trace_term = np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt_product
+    return float(difference @ difference + trace_term)
+
+
+def _symmetric_sqrt(matrix):
+    """The PSD square root ``V diag(sqrt(max(w, 0))) V^T`` of symmetric ``V diag(w) V^T``."""
+    eigenvalues, eigenvectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
+
+
+def feature_statistics(features):
+    r"""Mean and covariance of feature vectors, in float64.
+
+    .. math:: \mu = \frac1N \sum_n f_n, \qquad
+              \Sigma = \frac1{N-1} \sum_n (f_n - \mu)(f_n - \mu)^\top
+
+    Parameters
+    ----------
+    features : array (N, D), NumPy or CuPy, N >= 2
+
+    Returns
+    -------
+    mu : ndarray (D,)
+    sigma : ndarray (D, D)
+    """
+    features = to_numpy(features).astype(np.float64)
+    if features.ndim != 2:
+        raise ValueError(f"features must be (N, D), got shape {features.shape}")
+    if len(features) < 2:
+        raise MinnetError(f"a covariance needs at least 2 samples, got {len(features)}")
+    return features.mean(axis=0), np.cov(features, rowvar=False).reshape(features.shape[1], -1)
+
+
+def image_statistics(extractor, images, batch_size=DEFAULT_BATCH_SIZE):
+    """:func:`feature_statistics` of the classifier features of ``images`` (N, 28, 28)."""
+    return feature_statistics(extract_features(extractor, images, batch_size))
+
+
+def extract_features(extractor, images, batch_size=DEFAULT_BATCH_SIZE):
+    """``extractor.features`` over ``images`` (N, 28, 28) in batches: NumPy (N, D)."""
+    return _in_batches(extractor.features, images, batch_size)
+
+
+def predict_labels(extractor, images, batch_size=DEFAULT_BATCH_SIZE):
+    """``extractor.predict`` over ``images`` (N, 28, 28) in batches: NumPy int64 (N,)."""
+    return _in_batches(extractor.predict, images, batch_size).astype(np.int64)
+
+
+def _in_batches(function, images, batch_size):
+    """``function`` applied to consecutive slices of ``images``, results joined as NumPy."""
+    starts = range(0, len(images), batch_size)
+    return np.concatenate([to_numpy(function(images[i : i + batch_size])) for i in starts])
+
+
+def classifier_frechet_distance(extractor, generated, reference, batch_size=DEFAULT_BATCH_SIZE):
+    """FID in the classifier's feature space: :func:`frechet_distance` between Gaussians fitted
+    to the features of ``generated`` and of ``reference`` images (each (N, 28, 28), N >= 2)."""
+    return frechet_distance(
+        *image_statistics(extractor, generated, batch_size),
+        *image_statistics(extractor, reference, batch_size),
+    )
+
+
+def fid_floor(
+    extractor, train_images, test_images, n=DEFAULT_SAMPLES, rng=None, batch_size=DEFAULT_BATCH_SIZE
+):
+    """FID of ``n`` real training images against the test set: what a perfect model would
+    score with ``n`` samples, since the estimate is biased upwards for finite ``n``.
+
+    The ``n`` images are drawn without replacement with ``rng`` (default: seed 0, so the floor
+    is reproducible).
+    """
+    if n > len(train_images):
+        raise MinnetError(
+            f"the FID floor needs {n} training images, only {len(train_images)} are loaded"
+        )
+    rng = np.random.default_rng(0) if rng is None else rng
+    chosen = np.sort(rng.choice(len(train_images), size=n, replace=False))
+    return classifier_frechet_distance(extractor, train_images[chosen], test_images, batch_size)
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+def conditional_accuracy(extractor, images, labels, batch_size=DEFAULT_BATCH_SIZE):
+    """Fraction of ``images`` (N, 28, 28) classified as the asked-for ``labels`` (N,)."""
+    return float(np.mean(predict_labels(extractor, images, batch_size) == to_numpy(labels)))
+
+
+class ClassCoverage(NamedTuple):
+    """Result of :func:`class_coverage`."""
+
+    entropy: float
+    """Entropy of the predicted-label distribution, in nats; at most ``ln(n_classes)``."""
+    counts: np.ndarray
+    """Number of images predicted as each class, (n_classes,)."""
+
+
+def class_coverage(extractor, images, n_classes=N_CLASSES, batch_size=DEFAULT_BATCH_SIZE):
+    r"""How evenly the classifier's predictions on ``images`` spread over the classes.
+
+    With :math:`p_k` the fraction of images predicted as class :math:`k`,
+
+    .. math:: H = -\sum_k p_k \ln p_k \quad (0 \ln 0 = 0),
+
+    which is :math:`\ln 10 \approx 2.303` when every digit is equally frequent and 0 when all
+    images look like one digit (mode collapse).
+
+    Returns
+    -------
+    ClassCoverage
+        ``(entropy, counts)``.
+    """
+    counts = np.bincount(predict_labels(extractor, images, batch_size), minlength=n_classes)
+    fractions = counts[counts > 0] / counts.sum()
+    return ClassCoverage(float(-np.sum(fractions * np.log(fractions))), counts)
+
+
+# ---------------------------------------------------------------------------- registry
+
+
+@dataclass
+class EvaluationContext:
+    """What a metric may use besides the trainer, shared by all metrics of one evaluation.
+
+    Samples are drawn once per trainer and shared, so FID, coverage and accuracy judge the same
+    images, and a slow sampler (an LSTM drawing pixel by pixel) runs only once.
+
+    Attributes
+    ----------
+    extractor : FeatureExtractor
+        The MNIST classifier.
+    test_images : ndarray (N, 28, 28) in [0, 1]
+        The reference set for FID, and the data for likelihood or reconstruction measures.
+    test_labels : ndarray (N,), optional
+    n_samples : int
+        How many images to generate per trainer (default 10,000, as for the FID floor).
+    batch_size : int
+        Images per call to the classifier and to ``trainer.sample``.
+    seed : int
+        Seeds the noise of ``trainer.sample``, so evaluating a checkpoint twice gives the same
+        numbers and leaves the trainer's own random state alone.
+    """
+
+    extractor: FeatureExtractor
+    test_images: np.ndarray
+    test_labels: np.ndarray = None
+    n_samples: int = DEFAULT_SAMPLES
+    batch_size: int = DEFAULT_BATCH_SIZE
+    seed: int = 0
+    _samples: dict = field(default_factory=dict, init=False, repr=False)
+    _reference: tuple = field(default=None, init=False, repr=False)
+
+    def samples(self, trainer):
+        """``n_samples`` images from ``trainer`` and the labels asked for, ``(images, labels)``.
+
+        A conditional trainer is asked for every digit equally often (labels ``0, 1, ..., 9,
+        0, 1, ...``); for an unconditional one ``labels`` is None. Drawn in batches of
+        ``batch_size`` with noise seeded by ``seed`` on the first call, then reused for the same
+        trainer.
+        """
+        key = id(trainer)
+        if key not in self._samples:
+            labels = np.arange(self.n_samples) % N_CLASSES if _is_conditional(trainer) else None
+            rng = np.random.default_rng(self.seed)
+            batches = []
+            for start in range(0, self.n_samples, self.batch_size):
+                count = min(self.batch_size, self.n_samples - start)
+                batch_labels = None if labels is None else labels[start : start + count]
+                batches.append(to_numpy(trainer.sample(count, labels=batch_labels, rng=rng)))
+            # The trainer is kept in the entry so its id cannot be reused while it is cached.
+            self._samples[key] = (trainer, np.concatenate(batches), labels)
+        _, images, labels = self._samples[key]
+        return images, labels
+
+    def reference_statistics(self):
+        """(mu, sigma) of the test-set features, computed on the first call."""
+        if self._reference is None:
+            self._reference = image_statistics(self.extractor, self.test_images, self.batch_size)
+        return self._reference
+
+
+def _applies_to_all(trainer):
+    return True
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One named measure of a trained model.
+
+    Attributes
+    ----------
+    name : str
+        Short key for tables and logs, e.g. ``"fid"``.
+    description : str
+        One line for reports; ``{n_samples}`` is replaced by the context's sample count
+        (see :meth:`describe`).
+    compute : callable (trainer, EvaluationContext) -> float
+    applies_to : callable (trainer) -> bool
+        Whether the measure makes sense for this trainer.
+    lower_is_better : bool
+    """
+
+    name: str
+    description: str
+    compute: Callable
+    applies_to: Callable = _applies_to_all
+    lower_is_better: bool = True
+
+    def describe(self, context):
+        """The description with the context's numbers filled in."""
+        return self.description.format(n_samples=f"{context.n_samples:,}")
+
+
+_REGISTRY: dict = {}
+
+
+def register_metric(name, description, *, applies_to=_applies_to_all, lower_is_better=True):
+    """Decorator adding ``compute(trainer, context) -> float`` to the registry as :class:`Metric`.
+
+    Metrics are listed by :func:`metrics_for` in the order they were registered. Raises
+    ``ValueError`` if ``name`` is taken.
+    """
+
+    def decorate(compute):
+        if name in _REGISTRY:
+            raise ValueError(f"a metric named {name!r} is already registered")
+        _REGISTRY[name] = Metric(name, description, compute, applies_to, lower_is_better)
+        return compute
+
+    return decorate
+
+
+def metrics_for(trainer):
+    """The registered :class:`Metric` objects that apply to ``trainer``, in registration order."""
+    return [metric for metric in _REGISTRY.values() if metric.applies_to(trainer)]
+
+
+def evaluate(trainer, context):
+    """Compute every metric that applies to ``trainer``: ``{name: value}``."""
+    return {metric.name: metric.compute(trainer, context) for metric in metrics_for(trainer)}
+
+
+def _is_conditional(trainer):
+    return bool(getattr(trainer, "conditional", False))
+
+
+@register_metric("fid", "classifier-space FID, {n_samples} samples against the test set")
+def _fid(trainer, context):
+    images, _ = context.samples(trainer)
+    generated = image_statistics(context.extractor, images, context.batch_size)
+    return frechet_distance(*generated, *context.reference_statistics())
+
+
+@register_metric(
+    "conditional_accuracy",
+    "fraction of {n_samples} samples the classifier reads as the digit asked for",
+    applies_to=_is_conditional,
+    lower_is_better=False,
+)
+def _conditional_accuracy(trainer, context):
+    images, labels = context.samples(trainer)
+    return conditional_accuracy(context.extractor, images, labels, context.batch_size)
+
+
+@register_metric(
+    "class_coverage",
+    "entropy of the predicted digits of {n_samples} samples, nats"
+    f" (at most ln 10 = {math.log(10):.3f})",
+    lower_is_better=False,
+)
+def _class_coverage(trainer, context):
+    images, _ = context.samples(trainer)
+    return class_coverage(context.extractor, images, batch_size=context.batch_size).entropy
