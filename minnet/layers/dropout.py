@@ -1,0 +1,75 @@
+"""Dropout."""
+
+import numpy as np
+
+from minnet import init as initializers
+from minnet.backend import xp_of
+from minnet.errors import MinnetError
+from minnet.layers.base import Layer
+
+
+class Dropout(Layer):
+    """Inverted dropout (Srivastava et al. 2014): zero each input with probability ``p``.
+
+    In training, with a keep mask ``m`` (1 with probability 1 - p, else 0) shaped like x::
+
+        y     = x * m / (1 - p)           the survivors are scaled up, so E[y] = x
+        dL/dx = gy * m / (1 - p)
+
+    In inference (``train=False``), and whenever ``p == 0``, the layer is the identity: the
+    scaling during training is what lets inference skip it.
+
+    Masks come from the layer's own generator: a ``numpy.random.Generator`` for NumPy inputs
+    and, for CuPy inputs, a ``cupy.random.RandomState`` seeded from that generator on first
+    use. The same seed therefore replays the same masks on the same device (the CPU and GPU
+    draw different ones). To fix a mask instead, draw it with :meth:`draw_mask` and pass it to
+    ``forward`` (a gradient check, or the same mask at every step of a recurrent network).
+
+    Shapes: ``x`` and ``y`` any shape, the same.
+
+    Parameters
+    ----------
+    p : float
+        Probability of dropping each element, ``0 <= p < 1``.
+    rng : int, numpy.random.Generator or None
+        Seed or generator for the masks.
+    """
+
+    def __init__(self, p, *, rng=None):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise MinnetError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+        self._rng = initializers.as_rng(rng)
+        self._gpu_rng = None
+
+    def draw_mask(self, x):
+        """A boolean keep mask shaped like ``x``, on ``x``'s device: True with probability 1 - p."""
+        xp = xp_of(x)
+        if xp is np:
+            uniform = self._rng.random(x.shape, dtype=np.float32)
+        else:
+            if self._gpu_rng is None:
+                self._gpu_rng = xp.random.RandomState(self._rng.integers(2**63, dtype=np.uint64))
+            uniform = self._gpu_rng.random_sample(x.shape, dtype=np.float32)
+        return uniform >= self.p
+
+    def forward(self, x, train=True, mask=None):
+        """``y = x * mask / (1 - p)``; ``mask`` (boolean or 0/1, shaped like x) defaults to a
+        fresh :meth:`draw_mask`."""
+        if not train or self.p == 0:
+            return x
+        if mask is None:
+            mask = self.draw_mask(x)
+        scale = mask.astype(x.dtype) / (1 - self.p)  # m / (1 - p): 0 or 1 / (1 - p)
+        self.push(scale)
+        return x * scale
+
+    def backward(self, gy):
+        if self.p == 0:
+            return gy
+        (scale,) = self.pop()
+        return gy * scale  # dL/dx = gy m / (1 - p)
+
+    def __repr__(self):
+        return f"Dropout({self.p})"

@@ -1,0 +1,182 @@
+import numpy as np
+import pytest
+
+from minnet.backend import to_numpy
+from minnet.gradcheck import check, check_layer
+from minnet.layers.recurrent import LSTM, LSTMCell
+from tests.naive.lstm import lstm_sequence, lstm_step
+
+SHAPES = [(1, 1, 1), (3, 4, 2), (2, 3, 5)]  # (batch, n_in, n_hidden)
+
+
+def make_cell(xp, rng, n_in, n_hidden):
+    """A float64 cell with random (not initial) biases, so every gate is exercised."""
+    cell = LSTMCell(n_in, n_hidden, rng=rng).astype(np.float64)
+    cell.params["b"][...] = xp.asarray(rng.standard_normal(4 * n_hidden))
+    return cell
+
+
+def normal(xp, rng, *shape):
+    return xp.asarray(rng.standard_normal(shape))
+
+
+@pytest.mark.parametrize("batch,n_in,n_hidden", SHAPES)
+def test_cell_step_gradients(xp, rng, batch, n_in, n_hidden):
+    cell = make_cell(xp, rng, n_in, n_hidden)
+    x = normal(xp, rng, batch, n_in)
+    h_prev, c_prev = normal(xp, rng, batch, n_hidden), normal(xp, rng, batch, n_hidden)
+
+    def forward():
+        h, c = cell.forward(x, (h_prev, c_prev), train=False)
+        return h, c
+
+    def backward(gys):
+        cell.zero_grad()
+        cell.forward(x, (h_prev, c_prev))
+        gx, (gh_prev, gc_prev) = cell.backward(*gys)
+        return {"x": gx, "h_prev": gh_prev, "c_prev": gc_prev, **cell.grads}
+
+    wrt = {"x": x, "h_prev": h_prev, "c_prev": c_prev, **cell.params}
+    check(forward, backward, wrt)
+
+
+@pytest.mark.parametrize("steps,batch,n_in,n_hidden", [(5, 2, 3, 2), (7, 1, 2, 3)])
+def test_cell_unrolled_gradients(xp, rng, steps, batch, n_in, n_hidden):
+    """Back-propagation through time, driven by hand: loss on every h and on the last c."""
+    cell = make_cell(xp, rng, n_in, n_hidden)
+    xs = normal(xp, rng, steps, batch, n_in)
+    h0, c0 = normal(xp, rng, batch, n_hidden), normal(xp, rng, batch, n_hidden)
+
+    def unroll(train):
+        state, hs = (h0, c0), []
+        for t in range(steps):
+            state = cell.forward(xs[t], state, train=train)
+            hs.append(state[0])
+        return (*hs, state[1])
+
+    def backward(gys):
+        cell.zero_grad()
+        unroll(train=True)
+        *ghs, gc_last = gys
+        gxs = [None] * steps
+        gh_carry, gc_carry = xp.zeros_like(h0), gc_last
+        for t in reversed(range(steps)):
+            gxs[t], (gh_carry, gc_carry) = cell.backward(ghs[t] + gh_carry, gc_carry)
+        return {"xs": xp.stack(gxs), "h0": gh_carry, "c0": gc_carry, **cell.grads}
+
+    wrt = {"xs": xs, "h0": h0, "c0": c0, **cell.params}
+    check(lambda: unroll(train=False), backward, wrt)
+
+
+@pytest.mark.parametrize("steps,batch,n_in,n_hidden", [(1, 2, 3, 2), (4, 3, 2, 3), (6, 1, 1, 2)])
+def test_lstm_gradients(xp, rng, steps, batch, n_in, n_hidden):
+    lstm = LSTM(n_in, n_hidden, rng=rng).astype(np.float64)
+    lstm.cell.params["b"][...] = normal(xp, rng, 4 * n_hidden)
+    check_layer(lstm, normal(xp, rng, steps, batch, n_in))
+
+
+def test_lstm_initial_state_gradients(xp, rng):
+    lstm = LSTM(3, 2, rng=rng).astype(np.float64)
+    x = normal(xp, rng, 4, 2, 3)
+    h0, c0 = normal(xp, rng, 2, 2), normal(xp, rng, 2, 2)
+
+    def backward(gys):
+        lstm.forward(x, state=(h0, c0))
+        lstm.backward(gys[0])
+        gh0, gc0 = lstm.initial_state_grad
+        return {"h0": gh0, "c0": gc0}
+
+    check(lambda: lstm.forward(x, train=False, state=(h0, c0)), backward, {"h0": h0, "c0": c0})
+
+
+def test_cell_matches_naive_step(xp, rng):
+    cell = make_cell(xp, rng, 4, 3)
+    x, h_prev, c_prev = (normal(xp, rng, 2, n) for n in (4, 3, 3))
+    h, c = cell.forward(x, (h_prev, c_prev), train=False)
+    W, b = (to_numpy(cell.params[k]) for k in ("W", "b"))
+    h_ref, c_ref = lstm_step(*(to_numpy(a) for a in (x, h_prev, c_prev)), W, b)
+    np.testing.assert_allclose(to_numpy(h), h_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(c), c_ref, rtol=1e-12, atol=1e-12)
+
+
+def test_lstm_matches_naive_sequence(xp, rng):
+    lstm = LSTM(3, 4, rng=rng).astype(np.float64)
+    lstm.cell.params["b"][...] = normal(xp, rng, 16)
+    x = normal(xp, rng, 6, 2, 3)
+    W, b = (to_numpy(lstm.cell.params[k]) for k in ("W", "b"))
+    hs_ref, _ = lstm_sequence(to_numpy(x), W, b)
+    np.testing.assert_allclose(
+        to_numpy(lstm.forward(x, train=False)), hs_ref, rtol=1e-12, atol=1e-12
+    )
+
+
+def test_init_layout_and_forget_bias():
+    cell = LSTMCell(5, 3, rng=0)
+    assert cell.params["W"].shape == (8, 12) and cell.params["b"].shape == (12,)
+    expected_b = np.r_[np.zeros(3), np.ones(3), np.zeros(6)]
+    np.testing.assert_array_equal(to_numpy(cell.params["b"]), expected_b)
+    custom = LSTMCell(5, 3, rng=0, forget_bias=0.5)
+    np.testing.assert_array_equal(to_numpy(custom.params["b"])[3:6], 0.5)
+    np.testing.assert_array_equal(to_numpy(custom.params["W"]), to_numpy(cell.params["W"]))
+
+
+def test_lstm_parameter_names():
+    assert set(LSTM(2, 3, rng=0).named_parameters()) == {"cell.W", "cell.b"}
+
+
+def test_float32_stays_float32(xp, rng):
+    cell = LSTMCell(3, 2, rng=rng)
+    x = xp.asarray(rng.standard_normal((4, 3)), dtype=np.float32)
+    h, c = cell.forward(x)
+    gx, (gh_prev, gc_prev) = cell.backward(xp.ones_like(h))
+    assert {a.dtype for a in (h, c, gx, gh_prev, gc_prev, *cell.grads.values())} == {
+        np.dtype(np.float32)
+    }
+
+
+def test_inference_saves_nothing(xp, rng):
+    cell = LSTMCell(3, 2, rng=rng)
+    h, _ = cell.forward(xp.ones((1, 3), dtype=np.float32), train=False)
+    with pytest.raises(RuntimeError, match="no forward"):
+        cell.backward(h)
+
+
+def test_saturated_gates_stay_finite(xp, rng):
+    cell = LSTMCell(2, 2, rng=rng)
+    x = xp.asarray([[1e4, -1e4]], dtype=np.float32)
+    h, c = cell.forward(x)
+    gx, _ = cell.backward(xp.ones_like(h))
+    assert all(bool(xp.isfinite(a).all()) for a in (h, c, gx))
+
+
+def test_cell_matches_torch(xp, rng):
+    torch = pytest.importorskip("torch")
+    n_in, n_hidden, batch = 4, 3, 5
+    cell = make_cell(xp, rng, n_in, n_hidden)
+    W, b = (to_numpy(cell.params[k]) for k in ("W", "b"))
+    reference = torch.nn.LSTMCell(n_in, n_hidden).double()
+    with torch.no_grad():
+        reference.weight_ih.copy_(torch.from_numpy(W[:n_in].T.copy()))
+        reference.weight_hh.copy_(torch.from_numpy(W[n_in:].T.copy()))
+        reference.bias_ih.copy_(torch.from_numpy(b))
+        reference.bias_hh.zero_()
+    arrays = [rng.standard_normal(s) for s in [(batch, n_in)] + [(batch, n_hidden)] * 4]
+    x, h_prev, c_prev, gh, gc = arrays
+    tx, th, tc = (torch.tensor(a, requires_grad=True) for a in (x, h_prev, c_prev))
+    t_h, t_c = reference(tx, (th, tc))
+    torch.autograd.backward((t_h, t_c), (torch.from_numpy(gh), torch.from_numpy(gc)))
+
+    h, c = cell.forward(xp.asarray(x), (xp.asarray(h_prev), xp.asarray(c_prev)))
+    gx, (gh_prev, gc_prev) = cell.backward(xp.asarray(gh), xp.asarray(gc))
+
+    def same(ours, theirs):
+        np.testing.assert_allclose(to_numpy(ours), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+    same(h, t_h)
+    same(c, t_c)
+    same(gx, tx.grad)
+    same(gh_prev, th.grad)
+    same(gc_prev, tc.grad)
+    same(cell.grads["W"][:n_in], reference.weight_ih.grad.T)
+    same(cell.grads["W"][n_in:], reference.weight_hh.grad.T)
+    same(cell.grads["b"], reference.bias_ih.grad)
