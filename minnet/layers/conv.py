@@ -1,0 +1,206 @@
+"""2-D convolution and transposed convolution, each lowered to one matrix product.
+
+Convolution (cross-correlation, as torch ``Conv2d``) with weights ``W (O, C, k, k)``, stride
+``s`` and zero padding ``p`` computes
+
+    y[b, o, y, x] = sum_{c, i, j} W[o, c, i, j] * x_pad[b, c, s*y + i, s*x + j].
+
+**im2col lowering.** ``col = im2col(x)`` (see :mod:`minnet.layers.im2col`) copies the pixels
+under every window into a column, ``col[c, i, j, y, x, b] = x_pad[b, c, s*y + i, s*x + j]``.
+Viewed as matrices, ``Wm = W.reshape(O, C*k*k)`` and ``colm = col.reshape(C*k*k, Ho*Wo*B)``,
+the convolution is a single product:
+
+    ym = Wm · colm                       (O, Ho*Wo*B), then reordered to y (B, O, Ho, Wo).
+
+Back-propagating through a product is two more products (``gym`` is ``gy`` as an
+``(O, Ho*Wo*B)`` matrix):
+
+    dL/dWm   = gym · colm^T              (O, C*k*k)
+    dL/dcolm = Wm^T · gym                (C*k*k, Ho*Wo*B),   dL/dx = col2im(dL/dcol),
+
+because ``col2im`` (adding each column entry back onto the pixel it was copied from) is the
+adjoint of the copy ``im2col``.
+
+**The conv/deconv duality.** Call ``x -> conv(x) = Wm · im2col(x)`` the linear map ``A``. Its
+input gradient is the adjoint ``A^T: gy -> col2im(Wm^T · gym)``: it satisfies
+``<A x, y> = <x, A^T y>`` for all ``x, y``. A transposed convolution ("deconvolution", torch
+``ConvTranspose2d``) *is* ``A^T`` used as a forward pass: it spreads every input pixel,
+weighted by the kernel, over a k x k patch of a larger output,
+
+    y[b, o, s*h + i - p, s*w + j - p] += sum_c x[b, c, h, w] * W[c, o, i, j],
+
+so its output size is ``(H - 1)*s - 2p + k``. Hence a Deconv2d's forward is a Conv2d's input
+gradient, and its input gradient is a Conv2d's forward. The two layers below are built from
+the same three functions, :func:`correlate` (``A``), :func:`correlate_adjoint` (``A^T``) and
+:func:`kernel_gradient` (the weight gradient, shared too), so each is written once. A Deconv2d
+with weights ``W (C_in, C_out, k, k)`` is the adjoint of a Conv2d from ``C_out`` to ``C_in``
+channels with the same array ``W``, which is why torch stores the two layouts that way.
+"""
+
+from minnet import init as initializers
+from minnet.layers.base import Layer
+from minnet.layers.im2col import col2im, im2col, output_size, to_batch_first, to_batch_last
+
+
+def correlate(col, W):
+    """Cross-correlate lowered windows with the kernels: ``y = Wm · colm`` in NCHW.
+
+    ``col (C, k, k, Ho, Wo, B)`` from :func:`im2col`, ``W (O, C, k, k)`` -> ``y (B, O, Ho, Wo)``.
+    """
+    C, k, _, Ho, Wo, B = col.shape
+    O = W.shape[0]
+    y = W.reshape(O, C * k * k) @ col.reshape(C * k * k, Ho * Wo * B)  # (O, Ho*Wo*B)
+    return to_batch_first(y.reshape(O, Ho, Wo, B))
+
+
+def correlate_adjoint(gy_matrix, W, image_shape, stride, pad):
+    """The adjoint of ``x -> correlate(im2col(x), W)``: ``col2im(Wm^T · gym)``.
+
+    ``gy_matrix (O, Ho*Wo*B)`` from :func:`as_channel_matrix`, ``W (O, C, k, k)``,
+    ``image_shape (B, C, H, W)`` -> an array of that shape.
+    """
+    O, C, k, _ = W.shape
+    B, _, height, width = image_shape
+    Ho, Wo = output_size(height, k, stride, pad), output_size(width, k, stride, pad)
+    col = W.reshape(O, C * k * k).T @ gy_matrix  # (C*k*k, Ho*Wo*B)
+    return col2im(col.reshape(C, k, k, Ho, Wo, B), image_shape, stride, pad)
+
+
+def kernel_gradient(gy_matrix, col):
+    """Gradient of ``sum(correlate(col, W) * gy)`` w.r.t. ``W``: ``gym · colm^T``, as (O, C, k, k)."""
+    C, k = col.shape[:2]
+    O = gy_matrix.shape[0]
+    return (gy_matrix @ col.reshape(C * k * k, -1).T).reshape(O, C, k, k)
+
+
+def as_channel_matrix(a):
+    """Reorder ``a (B, O, Ho, Wo)`` into the ``(O, Ho*Wo*B)`` matrix the products use (a copy)."""
+    return to_batch_last(a).reshape(a.shape[1], -1)
+
+
+def _check_input(layer, x, channels):
+    if x.ndim != 4 or x.shape[1] != channels:
+        raise ValueError(f"{layer!r} expects input of shape (B, {channels}, H, W), got {tuple(x.shape)}")
+
+
+class Conv2d(Layer):
+    """2-D convolution (cross-correlation), as torch ``Conv2d``.
+
+    ``y[b, o, y, x] = b[o] + sum_{c, i, j} W[o, c, i, j] * x_pad[b, c, s*y + i, s*x + j]``
+
+    Shapes: ``x (B, C_in, H, W)``, ``W (C_out, C_in, k, k)``, ``b (C_out,)``,
+    ``y (B, C_out, Ho, Wo)`` with ``Ho = (H + 2*pad - k) // stride + 1`` (``Wo`` likewise).
+
+    Backward, with ``gy = dL/dy`` as the matrix ``gym (C_out, Ho*Wo*B)`` and ``col = im2col(x)``
+    saved by the forward:
+
+    * ``dL/dW = gym · colm^T``                 (C_out, C_in*k*k)
+    * ``dL/db = sum over b, y, x of gy``       (C_out,)
+    * ``dL/dx = col2im(Wm^T · gym)``           (B, C_in, H, W)
+    """
+
+    def __init__(self, c_in, c_out, k, stride=1, pad=0, *, init="glorot", bias=True, rng=None):
+        super().__init__()
+        self.c_in, self.c_out, self.k, self.stride, self.pad = c_in, c_out, k, stride, pad
+        rng = initializers.as_rng(rng)
+        shape = (c_out, c_in, k, k)
+        self.add_param("W", initializers.resolve(init)(rng, shape, c_in * k * k, c_out * k * k))
+        if bias:
+            self.add_param("b", initializers.zeros((c_out,)))
+
+    def forward(self, x, train=True):
+        _check_input(self, x, self.c_in)
+        col = im2col(x, self.k, self.stride, self.pad)
+        y = correlate(col, self.params["W"])
+        if "b" in self.params:
+            y += self.params["b"][:, None, None]
+        if train:
+            self.push(col, x.shape)
+        return y
+
+    def backward(self, gy):
+        col, x_shape = self.pop()
+        gy_matrix = as_channel_matrix(gy)
+        self.grads["W"] += kernel_gradient(gy_matrix, col)  # dL/dW = gym · colm^T
+        if "b" in self.grads:
+            self.grads["b"] += gy.sum(axis=(0, 2, 3))  # dL/db = gy summed over b, y, x
+        # dL/dx = col2im(Wm^T · gym)
+        return correlate_adjoint(gy_matrix, self.params["W"], x_shape, self.stride, self.pad)
+
+    def __repr__(self):
+        return f"Conv2d({self.c_in}, {self.c_out}, k={self.k}, stride={self.stride}, pad={self.pad})"
+
+
+class Deconv2d(Layer):
+    """2-D transposed convolution, as torch ``ConvTranspose2d``: the adjoint of a Conv2d.
+
+    ``y[b, o, s*h + i - p, s*w + j - p] += sum_c x[b, c, h, w] * W[c, o, i, j]``, plus ``b[o]``;
+    in matrix form ``y = col2im(Wm^T · xm)`` with ``Wm = W.reshape(C_in, C_out*k*k)``.
+
+    Shapes: ``x (B, C_in, H, W)``, ``W (C_in, C_out, k, k)``, ``b (C_out,)``,
+    ``y (B, C_out, Ho, Wo)`` with ``Ho = (H - 1)*stride - 2*pad + k + output_padding``.
+    ``output_padding`` (less than ``stride``) adds rows and columns at the bottom and right that
+    no input reaches, to choose between the output sizes that a stride-s Conv2d maps to ``H``.
+
+    Backward, with ``gy = dL/dy`` and ``col = im2col(gy)``:
+
+    * ``dL/dx = Wm · colm``, a Conv2d forward  (B, C_in, H, W)
+    * ``dL/dW = xm · colm^T``                  (C_in, C_out*k*k)
+    * ``dL/db = sum over b, y, x of gy``       (C_out,)
+    """
+
+    def __init__(
+        self,
+        c_in,
+        c_out,
+        k,
+        stride=1,
+        pad=0,
+        output_padding=0,
+        *,
+        init="glorot",
+        bias=True,
+        rng=None,
+    ):
+        super().__init__()
+        if not 0 <= output_padding < stride:
+            raise ValueError(f"output_padding must be in [0, stride) = [0, {stride}), got {output_padding}")
+        self.c_in, self.c_out, self.k, self.stride, self.pad = c_in, c_out, k, stride, pad
+        self.output_padding = output_padding
+        rng = initializers.as_rng(rng)
+        shape = (c_in, c_out, k, k)
+        self.add_param("W", initializers.resolve(init)(rng, shape, c_in * k * k, c_out * k * k))
+        if bias:
+            self.add_param("b", initializers.zeros((c_out,)))
+
+    def output_shape(self, input_shape):
+        """``(B, C_out, Ho, Wo)`` for an input of shape ``(B, C_in, H, W)``."""
+        B, _, H, W = input_shape
+        Ho = (H - 1) * self.stride - 2 * self.pad + self.k + self.output_padding
+        Wo = (W - 1) * self.stride - 2 * self.pad + self.k + self.output_padding
+        if Ho < 1 or Wo < 1:
+            raise ValueError(f"{self!r} gives an empty output for an input of {H}x{W}")
+        return (B, self.c_out, Ho, Wo)
+
+    def forward(self, x, train=True):
+        _check_input(self, x, self.c_in)
+        x_matrix = as_channel_matrix(x)
+        y_shape = self.output_shape(x.shape)
+        y = correlate_adjoint(x_matrix, self.params["W"], y_shape, self.stride, self.pad)
+        if "b" in self.params:
+            y += self.params["b"][:, None, None]
+        if train:
+            self.push(x_matrix)
+        return y
+
+    def backward(self, gy):
+        (x_matrix,) = self.pop()
+        col = im2col(gy, self.k, self.stride, self.pad)
+        self.grads["W"] += kernel_gradient(x_matrix, col)  # dL/dW = xm · colm^T
+        if "b" in self.grads:
+            self.grads["b"] += gy.sum(axis=(0, 2, 3))  # dL/db = gy summed over b, y, x
+        return correlate(col, self.params["W"])  # dL/dx = Wm · im2col(gy), a Conv2d forward
+
+    def __repr__(self):
+        extra = f", output_padding={self.output_padding}" if self.output_padding else ""
+        return f"Deconv2d({self.c_in}, {self.c_out}, k={self.k}, stride={self.stride}, pad={self.pad}{extra})"

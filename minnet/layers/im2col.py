@@ -1,0 +1,244 @@
+"""im2col and col2im: the two data movements that turn convolution into one matrix product.
+
+A k x k kernel sliding with stride ``s`` over an image zero-padded by ``p`` pixels on each side
+visits ``Ho x Wo`` positions, where
+
+    Ho = (H + 2p - k) // s + 1,        Wo = (W + 2p - k) // s + 1.
+
+``im2col`` copies the pixels under every window position into one column each:
+
+    col[c, i, j, y, x, b] = x_pad[b, c, s*y + i, s*x + j]          col: (C, k, k, Ho, Wo, B)
+
+so that, reshaped without copying into a (C*k*k, Ho*Wo*B) matrix, a convolution is the product
+of the (C_out, C*k*k) weight matrix with it. ``col2im`` is its adjoint: it adds every entry of
+such a column array back onto the pixel it was copied from,
+
+    img_pad[b, c, s*y + i, s*x + j] += col[c, i, j, y, x, b]     for all c, i, j, y, x, b,
+
+and crops the padding. A pixel covered by several windows (k > s) receives the sum of its
+copies, which is exactly what back-propagating through the copy requires.
+
+Why this layout. Channels and kernel offsets lead, so the matrix the product needs is a plain
+reshape. The batch is the innermost axis, so on the CPU both the copy in ``im2col`` and the
+additions in ``col2im`` run over contiguous rows of B numbers whatever the number of channels
+(a layer with one input channel is as fast per element as one with 64). The price is one
+transposition between NCHW and batch-last at each end (:func:`to_batch_last`,
+:func:`to_batch_first`), which is cheap next to the rest. On the benchmark layer (B=128,
+64 -> 128 channels, k=4, s=2, 14x14), forward and backward together were about 15% faster
+than with the batch leading, (C, k, k, B, Ho, Wo), and as fast as channels-last rows
+(B*Ho*Wo, C*k*k), which are slow when C is small.
+
+CPU: ``im2col`` pads into a batch-last buffer, takes a ``sliding_window_view`` of it (no copy)
+and copies that once; ``col2im`` adds k*k strided slices, one per kernel offset.
+GPU (CuPy): one ``ElementwiseKernel`` each. ``col2im`` *gathers* — each image pixel sums the
+column entries that came from it — so no two threads write the same address and no atomics
+are needed.
+"""
+
+import functools
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from minnet.backend import xp_of
+
+
+def output_size(size, k, stride, pad):
+    """Number of window positions along one axis: ``(size + 2*pad - k) // stride + 1``.
+
+    Raises ``ValueError`` when the kernel does not fit in the padded input.
+    """
+    if k > size + 2 * pad:
+        raise ValueError(f"kernel size {k} is larger than the padded input ({size} + 2*{pad} = {size + 2 * pad})")
+    return (size + 2 * pad - k) // stride + 1
+
+
+def im2col(x, k, stride=1, pad=0, fill=0.0):
+    """Lower image windows to columns.
+
+    Parameters
+    ----------
+    x : array (B, C, H, W)
+    k, stride, pad : int
+        Kernel size, stride and padding (the same along both axes).
+    fill : float
+        Value of the padding pixels: 0 for convolution, ``-inf`` for max pooling.
+
+    Returns
+    -------
+    col : array (C, k, k, Ho, Wo, B), C-contiguous, same dtype as ``x``
+        ``col[c, i, j, y, x, b] = x_pad[b, c, stride*y + i, stride*x + j]``.
+    """
+    B, C, H, W = x.shape
+    Ho, Wo = output_size(H, k, stride, pad), output_size(W, k, stride, pad)  # checks k fits
+    if xp_of(x) is np:
+        return _im2col_cpu(x, k, stride, pad, fill)
+    return _im2col_gpu(x, k, stride, pad, fill, Ho, Wo)
+
+
+def col2im(col, image_shape, stride=1, pad=0):
+    """Sum columns back onto the image they were taken from (the adjoint of :func:`im2col`).
+
+    Parameters
+    ----------
+    col : array (C, k, k, Ho, Wo, B)
+    image_shape : tuple (B, C, H, W)
+        Shape of the un-padded image; ``Ho, Wo`` must be its :func:`output_size`.
+    stride, pad : int
+
+    Returns
+    -------
+    img : array (B, C, H, W), C-contiguous
+        ``img[b, c, h, w] = sum of col[c, i, j, y, x, b] over all (i, j, y, x) with
+        stride*y + i - pad == h and stride*x + j - pad == w``.
+    """
+    if xp_of(col) is np:
+        return _col2im_cpu(col, image_shape, stride, pad)
+    return _col2im_gpu(col, image_shape, stride, pad)
+
+
+def to_batch_last(a, out=None):
+    """Copy ``a (B, C, H, W)`` into batch-last order ``(C, H, W, B)``: the order of ``col``.
+
+    Writes into ``out`` (any view of that shape, e.g. the interior of a padded buffer) when
+    given, else into a new array, and returns it.
+
+    A plain transposed copy reads, for each run of B numbers it writes, B addresses a whole
+    image apart. Copying a slab of the batch at a time keeps what is read in cache, which
+    made this copy about twice as fast on the CPU; on the GPU it is one transposed copy.
+    """
+    xp = xp_of(a)
+    if out is None:
+        out = xp.empty(a.shape[1:] + a.shape[:1], dtype=a.dtype)
+    if xp is not np:
+        out[...] = a.transpose(1, 2, 3, 0)
+        return out
+    for start in range(0, len(a), _BATCH_SLAB):
+        out[..., start : start + _BATCH_SLAB] = a[start : start + _BATCH_SLAB].transpose(1, 2, 3, 0)
+    return out
+
+
+def to_batch_first(a):
+    """Copy ``a (C, H, W, B)`` (a view is fine) into a new C-contiguous ``(B, C, H, W)`` array.
+
+    The inverse of :func:`to_batch_last`; on the CPU it copies a few channels at a time, for
+    the same reason.
+    """
+    xp = xp_of(a)
+    if xp is not np:
+        return xp.ascontiguousarray(a.transpose(3, 0, 1, 2))
+    out = np.empty(a.shape[3:] + a.shape[:3], dtype=a.dtype)
+    for start in range(0, len(a), _CHANNEL_SLAB):
+        out[:, start : start + _CHANNEL_SLAB] = a[start : start + _CHANNEL_SLAB].transpose(3, 0, 1, 2)
+    return out
+
+
+# Slab sizes for the CPU copies above, measured on (128, 64, 14, 14) float32 images.
+_BATCH_SLAB = 32
+_CHANNEL_SLAB = 8
+
+
+# -- CPU (NumPy) ---------------------------------------------------------------------------
+
+
+def _im2col_cpu(x, k, stride, pad, fill):
+    B, C, H, W = x.shape
+    padded = np.full((C, H + 2 * pad, W + 2 * pad, B), fill, dtype=x.dtype)
+    to_batch_last(x, out=padded[:, pad : pad + H, pad : pad + W, :])
+    # windows[c, y0, x0, b, i, j] = padded[c, y0 + i, x0 + j, b]: every stride-1 window, no copy
+    windows = sliding_window_view(padded, (k, k), axis=(1, 2))
+    strided = windows[:, ::stride, ::stride]  # (C, Ho, Wo, B, k, k)
+    return np.ascontiguousarray(strided.transpose(0, 4, 5, 1, 2, 3))  # (C, k, k, Ho, Wo, B)
+
+
+def _col2im_cpu(col, image_shape, stride, pad):
+    B, C, H, W = image_shape
+    _, k, _, Ho, Wo, _ = col.shape
+    padded = np.zeros((C, H + 2 * pad, W + 2 * pad, B), dtype=col.dtype)
+    for i in range(k):
+        for j in range(k):
+            # the pixels that kernel offset (i, j) saw: rows i, i+s, ..., columns j, j+s, ...
+            padded[:, i : i + stride * Ho : stride, j : j + stride * Wo : stride, :] += col[:, i, j]
+    return to_batch_first(padded[:, pad : pad + H, pad : pad + W, :])
+
+
+# -- GPU (CuPy) ----------------------------------------------------------------------------
+
+_IM2COL_GPU = r"""
+    // i runs over col (C, k, k, Ho, Wo, B) in C order; read the pixel this entry copies.
+    ptrdiff_t r = i;
+    const int b = r % B;   r /= B;
+    const int ox = r % Wo; r /= Wo;
+    const int oy = r % Ho; r /= Ho;
+    const int kx = r % k;  r /= k;
+    const int ky = r % k;  r /= k;
+    const int c = r;
+    const int h = oy * stride + ky - pad;
+    const int w = ox * stride + kx - pad;
+    col = (0 <= h && h < H && 0 <= w && w < W) ? x[((b * (ptrdiff_t)C + c) * H + h) * W + w] : fill;
+"""
+
+_COL2IM_GPU = r"""
+    // i runs over img (B, C, H, W); sum every column entry copied from this pixel.
+    ptrdiff_t r = i;
+    const int w = r % W; r /= W;
+    const int h = r % H; r /= H;
+    const int c = r % C; r /= C;
+    const int b = r;
+    T sum = 0;
+    for (int ky = 0; ky < k; ++ky) {
+        const int ty = h + pad - ky;               // = stride * oy when offset ky saw row h
+        if (ty < 0 || ty % stride != 0 || ty / stride >= Ho) continue;
+        const int oy = ty / stride;
+        for (int kx = 0; kx < k; ++kx) {
+            const int tx = w + pad - kx;
+            if (tx < 0 || tx % stride != 0 || tx / stride >= Wo) continue;
+            const int ox = tx / stride;
+            sum += col[((((c * (ptrdiff_t)k + ky) * k + kx) * Ho + oy) * Wo + ox) * B + b];
+        }
+    }
+    img = sum;
+"""
+
+
+@functools.cache
+def _gpu_kernels():
+    """Compile the two CuPy kernels on first use (so the CPU path never imports CuPy)."""
+    import cupy
+
+    im2col_kernel = cupy.ElementwiseKernel(
+        "raw T x, int32 C, int32 H, int32 W, int32 k, int32 Ho, int32 Wo, int32 B, int32 stride, int32 pad, T fill",
+        "T col",
+        _IM2COL_GPU,
+        "minnet_im2col",
+    )
+    col2im_kernel = cupy.ElementwiseKernel(
+        "raw T col, int32 C, int32 H, int32 W, int32 k, int32 Ho, int32 Wo, int32 B, int32 stride, int32 pad",
+        "T img",
+        _COL2IM_GPU,
+        "minnet_col2im",
+    )
+    return im2col_kernel, col2im_kernel
+
+
+def _im2col_gpu(x, k, stride, pad, fill, Ho, Wo):
+    import cupy
+
+    B, C, H, W = x.shape
+    x = cupy.ascontiguousarray(x)
+    col = cupy.empty((C, k, k, Ho, Wo, B), dtype=x.dtype)
+    im2col_kernel, _ = _gpu_kernels()
+    im2col_kernel(x, C, H, W, k, Ho, Wo, B, stride, pad, x.dtype.type(fill), col)
+    return col
+
+
+def _col2im_gpu(col, image_shape, stride, pad):
+    import cupy
+
+    B, C, H, W = image_shape
+    _, k, _, Ho, Wo, _ = col.shape
+    col = cupy.ascontiguousarray(col)
+    img = cupy.empty(image_shape, dtype=col.dtype)
+    _, col2im_kernel = _gpu_kernels()
+    col2im_kernel(col, C, H, W, k, Ho, Wo, B, stride, pad, img)
+    return img

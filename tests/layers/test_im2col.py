@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from minnet.backend import to_numpy
+from minnet.layers.im2col import col2im, im2col, output_size
+
+# (B, C, H, W, k, stride, pad): odd sizes, strides above and below k, kernels 1..5
+CASES = [
+    (1, 1, 1, 1, 1, 1, 0),
+    (2, 3, 5, 7, 3, 1, 1),
+    (3, 2, 6, 5, 2, 2, 0),
+    (2, 2, 7, 7, 4, 2, 1),
+    (1, 3, 9, 8, 5, 3, 2),
+    (2, 1, 5, 5, 1, 3, 0),  # stride larger than the kernel: some pixels are never seen
+]
+
+
+def test_output_size():
+    assert output_size(14, 4, 2, 1) == 7
+    assert output_size(28, 5, 1, 2) == 28
+    assert output_size(7, 3, 3, 0) == 2  # the last column is not covered
+    assert output_size(3, 5, 1, 1) == 1  # 3 + 2*1 = 5 fits exactly
+    with pytest.raises(ValueError, match="kernel size 5 is larger than the padded input"):
+        output_size(2, 5, 1, 1)
+
+
+@pytest.mark.parametrize("B,C,H,W,k,stride,pad", CASES)
+def test_im2col_copies_window_pixels(xp, rng, B, C, H, W, k, stride, pad):
+    x = rng.standard_normal((B, C, H, W))
+    col = to_numpy(im2col(xp.asarray(x), k, stride, pad, fill=-7.0))
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=-7.0)
+    Ho, Wo = output_size(H, k, stride, pad), output_size(W, k, stride, pad)
+    assert col.shape == (C, k, k, Ho, Wo, B)
+    for c, i, j, y, x_, b in np.ndindex(col.shape):
+        assert col[c, i, j, y, x_, b] == x_pad[b, c, stride * y + i, stride * x_ + j]
+
+
+@pytest.mark.parametrize("B,C,H,W,k,stride,pad", CASES)
+def test_col2im_is_the_adjoint_of_im2col(xp, rng, B, C, H, W, k, stride, pad):
+    """<im2col(x), c> == <x, col2im(c)> for all x and c."""
+    x = xp.asarray(rng.standard_normal((B, C, H, W)))
+    col_shape = im2col(x, k, stride, pad).shape
+    c = xp.asarray(rng.standard_normal(col_shape))
+    lhs = float((im2col(x, k, stride, pad) * c).sum())
+    rhs = float((x * col2im(c, x.shape, stride, pad)).sum())
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+def test_col2im_counts_overlaps(xp):
+    """Summing ones back onto the image counts the windows covering each pixel."""
+    ones = xp.ones((1, 3, 3, 2, 2, 1))  # C=1, k=3, a 4x4 image, stride 1, no padding
+    counts = to_numpy(col2im(ones, (1, 1, 4, 4), stride=1, pad=0))[0, 0]
+    np.testing.assert_array_equal(counts, [[1, 2, 2, 1], [2, 4, 4, 2], [2, 4, 4, 2], [1, 2, 2, 1]])
+
+
+def test_float32_stays_float32(xp, rng):
+    x = xp.asarray(rng.standard_normal((2, 3, 6, 6)), dtype=np.float32)
+    col = im2col(x, 3, 2, 1)
+    assert col.dtype == np.float32
+    assert col2im(col, x.shape, 2, 1).dtype == np.float32
