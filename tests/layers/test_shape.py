@@ -1,9 +1,9 @@
 import numpy as np
 
 from minnet.gradcheck import check, check_layer
+from minnet.layers.activations import Tanh
 from minnet.layers.base import Sequential
 from minnet.layers.dense import Dense
-from minnet.layers.activations import Tanh
 from minnet.layers.shape import Concat, Flatten, Reshape
 
 

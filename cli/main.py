@@ -1,0 +1,85 @@
+"""``minnet``: the command group, and the one place user errors become one line and exit 2.
+
+Every command raises :class:`~minnet.errors.MinnetError` (or a click usage error) for problems
+a user can cause; :class:`MinnetGroup` prints them as ``minnet: error: <message>`` on stderr
+and exits with status 2, without a traceback. Ctrl-C exits with 130.
+"""
+
+import sys
+import warnings
+
+import click
+
+import minnet
+from minnet.errors import MinnetError, MinnetWarning
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def one_line(message):
+    return " ".join(str(message).split())
+
+
+def fail(message):
+    click.echo(f"minnet: error: {one_line(message)}", err=True)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, MinnetWarning):
+        click.echo(f"minnet: warning: {one_line(message)}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
+class MinnetGroup(click.Group):
+    """A click group that reports user errors in one line with exit status 2."""
+
+    def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
+        warnings.showwarning = _show_warning
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except MinnetError as err:
+            fail(err)
+        except click.ClickException as err:  # usage errors: unknown option, bad value, ...
+            fail(err.format_message())
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("minnet: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        finally:
+            warnings.showwarning = _default_showwarning
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=MinnetGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(minnet.__version__, prog_name="minnet")
+def cli():
+    """minnet: hand-written neural networks on NumPy/CuPy, and generative models of MNIST
+    digits from five papers.
+
+    \b
+    Start with:  minnet models
+                 minnet train gan --epochs 1
+                 minnet sample runs/gan --out digits.png
+    """
+
+
+def _register():
+    from minnet.cli.data import data
+    from minnet.cli.listing import models
+    from minnet.cli.sample import sample
+    from minnet.cli.train import train
+
+    for command in (models, train, sample, data):
+        cli.add_command(command)
+
+
+_register()
+
+
+def main():
+    cli.main(prog_name="minnet")

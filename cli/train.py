@@ -1,0 +1,191 @@
+"""``minnet train NAME [options]``: one subcommand per model.
+
+Each model's options are made from the fields of its Config dataclass (``hidden`` becomes
+``--hidden 150,300``, ``stable`` becomes ``--stable/--no-stable``), with the paper's values as
+defaults, so ``minnet train NAME --help`` documents the model. The run options (seed, device,
+output directory, resumption, data) are the same for every model.
+"""
+
+import dataclasses
+import os
+
+import click
+from click.core import ParameterSource
+
+from minnet import backend
+from minnet.data import load_mnist
+from minnet.errors import MinnetError
+from minnet.models import TRAINERS, build, restore, trainer_class
+from minnet.models.base import config_to_dict
+from minnet.runner import checkpoint_path
+from minnet.runner import train as run_training
+
+
+class IntList(click.ParamType):
+    """Comma-separated positive integers: ``"150,300" -> (150, 300)``."""
+
+    name = "INTS"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            numbers = tuple(int(part) for part in str(value).split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of integers", param, ctx)
+        if not numbers or min(numbers) < 1:
+            self.fail(f"{value!r} must list positive integers", param, ctx)
+        return numbers
+
+
+def _click_type(field):
+    meta = field.metadata
+    if field.type is tuple:
+        return IntList()
+    if meta.get("choices"):
+        return click.Choice(meta["choices"])
+    if field.type is int:
+        return click.IntRange(meta.get("min"), meta.get("max"))
+    if field.type is float:
+        return click.FloatRange(meta.get("min"), meta.get("max"))
+    return field.type
+
+
+def config_options(config_cls):
+    """A click option for every field of ``config_cls``."""
+    options = []
+    for field in dataclasses.fields(config_cls):
+        flag = "--" + field.name.replace("_", "-")
+        help_text = field.metadata.get("help", "")
+        if field.type is bool:
+            decl = f"{flag}/--no-{field.name.replace('_', '-')}"
+            options.append(
+                click.Option([decl, field.name], default=field.default, help=help_text, show_default=True)
+            )
+        else:
+            default = ",".join(map(str, field.default)) if field.type is tuple else field.default
+            option = click.Option(
+                [flag, field.name], type=_click_type(field), default=default, help=help_text, show_default=True
+            )
+            options.append(option)
+    return options
+
+
+RUN_OPTIONS = [
+    click.Option(["--seed"], type=int, default=0, show_default=True, help="seed of weights, noise and data order"),
+    click.Option(["--device"], type=click.Choice(backend.DEVICES), default="cpu", show_default=True),
+    click.Option(["--out", "out"], type=click.Path(file_okay=False), help="run directory [default: runs/NAME]"),
+    click.Option(["--resume"], is_flag=True, help="continue the run in --out from its last checkpoint"),
+    click.Option(["--data-dir"], type=click.Path(), help="directory holding the four MNIST files"),
+    click.Option(["--limit"], type=click.IntRange(min=1), help="train on the first N images only"),
+    click.Option(
+        ["--log-every"], type=click.IntRange(min=1), default=50, show_default=True, help="steps between metric lines"
+    ),
+]
+RUN_KEYS = [opt.name for opt in RUN_OPTIONS]
+
+
+def _prepare_directory(out):
+    try:
+        os.makedirs(out, exist_ok=True)
+        probe = os.path.join(out, ".minnet-write-test")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as err:
+        raise MinnetError(f"cannot write to --out {out}: {err.strerror}") from None
+
+
+def _resume(ctx, cls, out, values):
+    """The trainer, metadata and position of the run in ``out``, with a new epoch total."""
+    if not os.path.exists(checkpoint_path(out)):
+        raise MinnetError(f"no run to resume in {out} (no {os.path.basename(checkpoint_path(out))})")
+    fixed = [name for name in values if name != "epochs"] + ["seed", "limit"]
+    changed = [name for name in fixed if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+    if changed:
+        flags = ", ".join("--" + name.replace("_", "-") for name in changed)
+        raise MinnetError(f"{flags} cannot change when resuming: the run keeps the settings it started with")
+    trainer, meta, position = restore(out)
+    if meta["model"] != cls.name:
+        raise MinnetError(f"{out} holds a {meta['model']} run, not {cls.name}")
+    if ctx.get_parameter_source("epochs") == ParameterSource.COMMANDLINE:
+        trainer.config.epochs = meta["config"]["epochs"] = values["epochs"]
+    return trainer, meta, position
+
+
+def train_model(ctx, cls, values):
+    run = {key: values.pop(key) for key in RUN_KEYS}
+    backend.use(run["device"])
+    out = run["out"] or os.path.join("runs", cls.name)
+    _prepare_directory(out)
+    if run["resume"]:
+        trainer, meta, position = _resume(ctx, cls, out, values)
+        data_dir = run["data_dir"] or meta["data"]["data_dir"]
+        limit = meta["data"]["limit"]
+        if ctx.get_parameter_source("log_every") != ParameterSource.COMMANDLINE:
+            run["log_every"] = meta["log_every"]
+    else:
+        if os.path.exists(checkpoint_path(out)):
+            raise MinnetError(f"{out} already holds a run: add --resume to continue it, or choose another --out")
+        trainer = build(cls.name, cls.Config(**values), run["seed"])
+        position = None
+        data_dir, limit = run["data_dir"], run["limit"]
+    dataset = load_mnist(cls.data_split, data_dir=data_dir, binarize=cls.binarize, limit=limit)
+    data = {
+        "split": dataset.split, "source": dataset.source, "count": len(dataset), "limit": limit, "data_dir": data_dir
+    }
+    if run["resume"]:
+        before = meta["data"]
+        if (before["source"], before["count"]) != (data["source"], data["count"]):
+            raise MinnetError(
+                f"the run trained on {before['count']} images of the {before['source']} set, but "
+                f"{data['count']} of the {data['source']} set were found now; pass the same --data-dir"
+            )
+    else:
+        meta = {"model": cls.name, "config": config_to_dict(trainer.config), "seed": run["seed"], "data": data}
+    meta.update(device=run["device"], log_every=run["log_every"])
+
+    epochs = trainer.config.epochs
+    parameters = sum(net.num_parameters() for net in trainer.networks.values())
+    click.echo(
+        f"training {cls.name} ({parameters:,} parameters) on {len(dataset):,} {dataset.source} MNIST images "
+        f"for {epochs} epochs on {run['device']}; run in {out}"
+    )
+    try:
+        run_training(
+            trainer, dataset, out, meta, epochs=epochs, position=position, log_every=run["log_every"], say=click.echo
+        )
+    except KeyboardInterrupt:
+        click.echo(f"continue with: minnet train {cls.name} --out {out} --resume", err=True)
+        raise
+    click.echo(f"done: {checkpoint_path(out)}; samples in {os.path.join(out, 'samples')}")
+
+
+def _model_command(cls):
+    @click.pass_context
+    def callback(ctx, **values):
+        train_model(ctx, cls, values)
+
+    return click.Command(
+        cls.name,
+        callback=callback,
+        params=config_options(cls.Config) + RUN_OPTIONS,
+        help=f"{cls.description}.\n\nPaper {cls.paper}. Defaults are the paper's settings.",
+        short_help=cls.description,
+    )
+
+
+class ModelGroup(click.Group):
+    def resolve_command(self, ctx, args):
+        if args and not args[0].startswith("-"):
+            trainer_class(args[0])  # a clear error naming the models for an unknown name
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=ModelGroup)
+def train():
+    """Train a model: minnet train NAME [options] (minnet train NAME --help lists them)."""
+
+
+for _cls in TRAINERS.values():
+    train.add_command(_model_command(_cls))

@@ -1,0 +1,241 @@
+"""Training runs: the loop that drives a trainer over epochs and keeps its run directory.
+
+A run directory holds everything one ``minnet train`` produces::
+
+    checkpoint.npz        weights, optimizer state, RNG state, position; rewritten atomically
+                          at the end of every epoch, on Ctrl-C and at the end
+    metrics.jsonl         every ``log_every`` steps: running means of the step's losses and
+                          the trainer's diagnostics
+    epochs.jsonl          one line per epoch: mean losses and seconds
+    samples/epoch-NNN.png a sample grid after each epoch, always from the same noise
+    samples-by-epoch.png  those grids side by side across epochs
+    <curve>.png           the curves the trainer names (losses, confidences, ...)
+
+Exact resumption: the order of the training images in epoch ``e`` comes from a generator
+seeded with ``(seed, e)``, and everything random inside the trainer draws from the trainer's
+own generator, whose state is checkpointed. A run resumed from a checkpoint taken at any
+step therefore performs exactly the remaining steps of the uninterrupted run.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import time
+
+import numpy as np
+from PIL import Image
+
+from minnet import backend, images
+from minnet.checkpoint import load_checkpoint, save_checkpoint
+from minnet.errors import MinnetError
+from minnet.fileio import atomic_write
+from minnet.progress import ProgressBar, format_seconds
+
+CHECKPOINT = "checkpoint.npz"
+METRICS = "metrics.jsonl"
+EPOCHS = "epochs.jsonl"
+GRID_SEED = 2**31 - 1  # the fixed noise for the per-epoch sample grids
+MAX_EPOCHS_SIDE_BY_SIDE = 6
+
+
+@dataclasses.dataclass
+class Position:
+    """Where training stands: completed epochs, steps into the current one, total steps."""
+
+    epoch: int = 0
+    step: int = 0
+    global_step: int = 0
+    seconds: float = 0.0
+
+
+def checkpoint_path(run_dir):
+    return os.path.join(run_dir, CHECKPOINT)
+
+
+def save_run_checkpoint(run_dir, trainer, position, meta):
+    """Write the trainer's state and the run's metadata; ``meta`` holds model/config/seed."""
+    save_checkpoint(checkpoint_path(run_dir), trainer.state(), {**meta, "position": dataclasses.asdict(position)})
+
+
+def sample_grid(trainer, seed, n_per_row=10):
+    """100 samples from fixed noise: for conditional models one row per digit 0..9.
+
+    Returns ``(images, labels or None)``. Drawing from a generator of its own keeps the
+    trainer's random stream untouched, so taking grids does not change training.
+    """
+    rng = np.random.default_rng([seed, GRID_SEED])
+    if trainer.conditional:
+        labels = np.repeat(np.arange(10), n_per_row)
+        return trainer.sample(len(labels), labels=labels, rng=rng), labels
+    return trainer.sample(10 * n_per_row, rng=rng), None
+
+
+def read_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _write_jsonl(path, records):
+    with atomic_write(path) as f:
+        f.writelines((json.dumps(r) + "\n").encode() for r in records)
+
+
+def _append_jsonl(path, record):
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def _forget_after(run_dir, position):
+    """Drop log lines written after the checkpoint (a run killed without saving)."""
+    metrics = os.path.join(run_dir, METRICS)
+    _write_jsonl(metrics, [r for r in read_jsonl(metrics) if r["step"] <= position.global_step])
+    epochs = os.path.join(run_dir, EPOCHS)
+    _write_jsonl(epochs, [r for r in read_jsonl(epochs) if r["epoch"] <= position.epoch])
+
+
+class _RunningMeans:
+    """Means of each logged value since the last reset."""
+
+    def __init__(self):
+        self.sums, self.count = {}, 0
+
+    def add(self, values):
+        for key, value in values.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value
+        self.count += 1
+
+    def means(self):
+        return {k: v / self.count for k, v in self.sums.items()} if self.count else {}
+
+
+def _check_finite(logs, where):
+    bad = [k for k, v in logs.items() if not math.isfinite(v)]
+    if bad:
+        raise MinnetError(f"training stopped {where}: {', '.join(bad)} became NaN or infinite")
+
+
+def draw_figures(run_dir, trainer, seed, epoch):
+    """The sample grid of this epoch, the grids across epochs, and the trainer's curves."""
+    samples_dir = os.path.join(run_dir, "samples")
+    os.makedirs(samples_dir, exist_ok=True)
+    grid, labels = sample_grid(trainer, seed)
+    row_labels = [str(d) for d in range(10)] if labels is not None else None
+    images.save_grid(os.path.join(samples_dir, f"epoch-{epoch:03d}.png"), grid, nrow=10, row_labels=row_labels)
+
+    done = sorted(f for f in os.listdir(samples_dir) if f.startswith("epoch-"))
+    picks = np.unique(np.linspace(0, len(done) - 1, min(len(done), MAX_EPOCHS_SIDE_BY_SIDE)).round().astype(int))
+    chosen = [done[i] for i in picks]
+    grids = [np.asarray(Image.open(os.path.join(samples_dir, f)).convert("L")) for f in chosen]
+    captions = [f"epoch {int(f[6:9])}" for f in chosen]
+    images.side_by_side(grids, captions, os.path.join(run_dir, "samples-by-epoch.png"))
+
+    records = read_jsonl(os.path.join(run_dir, METRICS))
+    for filename, keys in trainer.curves.items():
+        series = {
+            k: ([r["step"] for r in records if k in r], [r[k] for r in records if k in r]) for k in keys
+        }
+        series = {k: xy for k, xy in series.items() if xy[0]}
+        if series:
+            images.plot_curves(
+                os.path.join(run_dir, filename),
+                series,
+                title=f"{trainer.name}: {', '.join(series)}",
+                xlabel="training step",
+                ylabel=os.path.splitext(filename)[0],
+            )
+
+
+def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=50, say=print):
+    """Train ``trainer`` on ``dataset`` until ``epochs`` epochs are complete.
+
+    Parameters
+    ----------
+    trainer : models.base.Trainer
+    dataset : minnet.data Dataset (``len`` and ``batches(batch_size, rng)``)
+    run_dir : str, an existing directory
+    meta : dict saved in every checkpoint (model name, config, seed, ...); ``meta["seed"]``
+        seeds the data order.
+    epochs : total epochs of the run (a resumed run continues up to this number)
+    position : where a resumed run starts; None for a new run
+    log_every : steps between lines of metrics.jsonl
+    say : where the one-line-per-epoch summaries go
+
+    Returns the final :class:`Position`. Ctrl-C saves a checkpoint and re-raises
+    ``KeyboardInterrupt``; a NaN stops with a :class:`MinnetError` and keeps the last good
+    checkpoint.
+    """
+    position = position or Position()
+    if position.global_step or position.epoch:
+        _forget_after(run_dir, position)
+    batch_size = trainer.config.batch_size
+    steps_per_epoch = len(dataset) // batch_size
+    if steps_per_epoch == 0:
+        raise MinnetError(f"the batch size {batch_size} is larger than the {len(dataset)} training images")
+
+    try:
+        while position.epoch < epochs:
+            _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps_per_epoch, log_every, say)
+    except MinnetError as err:
+        if os.path.exists(checkpoint_path(run_dir)):
+            kept = load_checkpoint(checkpoint_path(run_dir))[1]["position"]["epoch"]
+            raise MinnetError(f"{err}; the last good checkpoint, after epoch {kept}, is kept in {run_dir}") from None
+        raise
+    return position
+
+
+def _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps_per_epoch, log_every, say):
+    """One epoch (or the rest of one, after resuming mid-epoch), then its checkpoint and figures."""
+    seed, batch_size = meta["seed"], trainer.config.batch_size
+    epoch = position.epoch + 1
+    order = np.random.default_rng([seed, epoch])
+    bar = ProgressBar(steps_per_epoch, f"epoch {epoch}/{epochs}", start=position.step)
+    window, epoch_means = _RunningMeans(), _RunningMeans()
+    started = time.perf_counter()
+    try:
+        for index, (x, y) in enumerate(dataset.batches(batch_size, order)):
+            if index < position.step:
+                continue  # already done before the checkpoint this run resumed from
+            where = f"in epoch {epoch}, step {index + 1}"
+            try:
+                logs = trainer.train_step(x, y)
+            except MinnetError as err:
+                raise MinnetError(f"training stopped {where}: {err}") from None
+            _check_finite(logs, where)
+            window.add(logs)
+            epoch_means.add(logs)
+            position.step, position.global_step = index + 1, position.global_step + 1
+            if position.global_step % log_every == 0:
+                record = {"epoch": epoch, "step": position.global_step, **window.means()}
+                record.update(trainer.diagnostics(x, y))
+                _append_jsonl(os.path.join(run_dir, METRICS), record)
+                window = _RunningMeans()
+            bar.update(epoch_means.means())
+    except KeyboardInterrupt:
+        bar.close()
+        position.seconds += time.perf_counter() - started
+        save_run_checkpoint(run_dir, trainer, position, meta)
+        say(f"interrupted in epoch {epoch} after step {position.step}; saved {checkpoint_path(run_dir)}")
+        raise
+    bar.close()
+    backend.synchronize()
+    seconds = time.perf_counter() - started
+    position.epoch, position.step, position.seconds = epoch, 0, position.seconds + seconds
+    means = epoch_means.means()
+    _append_jsonl(os.path.join(run_dir, EPOCHS), {"epoch": epoch, "seconds": seconds, **means})
+    save_run_checkpoint(run_dir, trainer, position, meta)
+    draw_figures(run_dir, trainer, seed, epoch)
+    shown = "  ".join(f"{k} {v:.4g}" for k, v in means.items())
+    say(f"epoch {epoch}/{epochs}  {format_seconds(seconds)}  {shown}")
+
+
+def load_run(run_dir_or_checkpoint):
+    """``(arrays, meta, position)`` from a run directory or a checkpoint file."""
+    path = run_dir_or_checkpoint
+    if os.path.isdir(path):
+        path = checkpoint_path(path)
+    arrays, meta = load_checkpoint(path)
+    position = Position(**meta.pop("position", {}))
+    return arrays, meta, position

@@ -1,0 +1,46 @@
+"""The models of the five papers, by command-line name.
+
+``TRAINERS`` maps each name to its trainer class; :func:`trainer_class` looks one up and
+:func:`restore` rebuilds a trained model from a checkpoint, so the command line stays generic.
+"""
+
+import numpy as np
+
+from minnet.errors import MinnetError
+from minnet.models.base import config_from_dict
+from minnet.models.handwritten_digits import CDCGAN, MLPGAN
+from minnet.runner import load_run
+
+TRAINERS = {cls.name: cls for cls in (MLPGAN, CDCGAN)}
+
+
+def trainer_class(name):
+    """The trainer class called ``name``; a MinnetError listing the names otherwise."""
+    if name not in TRAINERS:
+        raise MinnetError(f"unknown model {name!r}; choose one of: {', '.join(TRAINERS)}")
+    return TRAINERS[name]
+
+
+def build(name, config, seed):
+    """A fresh trainer: ``config`` is a Config instance or a dict of its fields."""
+    cls = trainer_class(name)
+    if isinstance(config, dict):
+        config = config_from_dict(cls.Config, config)
+    return cls(config, np.random.default_rng(seed))
+
+
+def restore(path):
+    """``(trainer, meta, position)`` from a run directory or checkpoint file.
+
+    Raises MinnetError when the file is not a checkpoint, names an unknown model, or holds
+    arrays that do not fit the model its config describes.
+    """
+    arrays, meta, position = load_run(path)
+    if "model" not in meta or "config" not in meta:
+        raise MinnetError(f"{path} is a minnet checkpoint but not of a trained model")
+    trainer = build(meta["model"], meta["config"], meta.get("seed", 0))
+    try:
+        trainer.load_state(arrays)
+    except (KeyError, ValueError) as err:
+        raise MinnetError(f"{path} does not fit model {meta['model']!r}: {err}") from None
+    return trainer, meta, position

@@ -1,0 +1,129 @@
+"""What every trainer shares: its configuration, its networks and optimizers, its state.
+
+A trainer owns the networks of one paper's model and knows how to take one training step on
+a batch and how to draw samples. The command line and :mod:`minnet.runner` drive any trainer
+through this interface alone::
+
+    trainer = Trainer(config, rng)          # config: the trainer's Config dataclass
+    logs = trainer.train_step(images, labels)   # -> {"d_loss": 0.69, ...} plain floats
+    images = trainer.sample(n, labels=None, rng=None)  # numpy (n, 28, 28) in [0, 1]
+    arrays = trainer.state(); trainer.load_state(arrays)
+
+Every source of randomness in training (weight initialisation, noise, dropout masks) draws
+from the one ``numpy.random.Generator`` handed to the constructor, and its state is part of
+the checkpoint, so a resumed run continues with exactly the numbers an uninterrupted run
+would have drawn.
+"""
+
+import dataclasses
+import json
+
+import numpy as np
+
+from minnet import backend
+
+
+def option(default, help, *, choices=None, min=None, max=None):
+    """A config field that the command line exposes as ``--field-name`` with this help.
+
+    ``choices`` restricts a string; ``min``/``max`` bound a number (inclusive). Tuples of
+    ints are given on the command line as comma-separated lists ("150,300").
+    """
+    metadata = {"help": help, "choices": choices, "min": min, "max": max}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass
+class Config:
+    """Settings every trainer has; each model's Config subclasses this with its own."""
+
+    epochs: int = option(20, "passes over the training set", min=1)
+    batch_size: int = option(128, "images per training step", min=1)
+    lr: float = option(2e-4, "learning rate", min=1e-12)
+
+
+def config_to_dict(config):
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(cls, values):
+    """Rebuild a Config, ignoring names the class no longer has (lists become tuples)."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key in names:
+            kwargs[key] = tuple(value) if isinstance(value, list) else value
+    return cls(**kwargs)
+
+
+class Trainer:
+    """Base class. Subclasses set the class attributes and fill ``networks``/``optimizers``.
+
+    Class attributes
+    ----------------
+    name : the command-line name (``minnet train NAME``)
+    paper : which paper in ../shared/papers it reproduces
+    description : one line for ``minnet models``
+    Config : the dataclass of settings, with the paper's values as defaults
+    conditional : True when ``sample`` takes digit labels
+    any_resolution : True when ``sample`` takes ``size`` (renders at any resolution)
+    data_split : the MNIST split to train on
+    binarize : None, "static" or "dynamic" (see minnet.data)
+    curves : {png file name: [log keys]} drawn after each epoch
+    """
+
+    name = ""
+    paper = ""
+    description = ""
+    Config = Config
+    conditional = False
+    any_resolution = False
+    data_split = "train_full"
+    binarize = None
+    curves = {}
+
+    def __init__(self, config, rng):
+        self.config = config
+        self.rng = rng
+        self.networks = {}
+        self.optimizers = {}
+
+    def train_step(self, images, labels):
+        raise NotImplementedError
+
+    def sample(self, n, labels=None, rng=None, size=None):
+        raise NotImplementedError
+
+    def diagnostics(self, images, labels):
+        """Extra values logged with the running losses every few steps (default none)."""
+        return {}
+
+    # -- state -------------------------------------------------------------------------
+    def state(self):
+        """All arrays a checkpoint needs: ``"<net>/<param>"`` and ``"<opt>.opt/<slot>"``."""
+        arrays = {}
+        for net_name, net in self.networks.items():
+            arrays.update({f"{net_name}/{k}": v for k, v in net.state_dict().items()})
+        for opt_name, opt in self.optimizers.items():
+            arrays.update({f"{opt_name}.opt/{k}": v for k, v in opt.state_dict().items()})
+        arrays["rng"] = np.frombuffer(json.dumps(self.rng.bit_generator.state).encode(), np.uint8)
+        return arrays
+
+    def load_state(self, arrays):
+        """Restore from :meth:`state`'s arrays; raises KeyError/ValueError naming a bad entry."""
+        for net_name, net in self.networks.items():
+            prefix = f"{net_name}/"
+            net.load_state_dict({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        for opt_name, opt in self.optimizers.items():
+            prefix = f"{opt_name}.opt/"
+            opt.load_state_dict({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        self.rng.bit_generator.state = json.loads(bytes(arrays["rng"]).decode())
+
+    # -- helpers for subclasses -------------------------------------------------------
+    def to_device(self, array):
+        """A NumPy batch moved to the current backend's device (and dtype float32)."""
+        return backend.to_device(np.asarray(array, dtype=np.float32))
+
+    def normal(self, shape, rng=None):
+        """Standard normal noise drawn on the CPU from ``rng`` (default: the trainer's)."""
+        return self.to_device((rng or self.rng).standard_normal(shape, dtype=np.float32))

@@ -1,0 +1,186 @@
+"""The training procedure shared by every GAN in minnet (papers 003 and 004).
+
+A generator G maps noise z (and, for conditional models, a one-hot label y) to an image in
+[-1, 1] (tanh output); a discriminator D maps an image (and, for conditional models, y as ten
+label maps stacked on the image channels) to logits saying how likely the image is real.
+Each step (Goodfellow et al. 2014, Algorithm 1, with k = 1):
+
+1. **D step.** With x a real batch and x~ = G(z) a generated one, minimise
+   ``L_D = CE(D(x), real) + CE(D(x~), fake)``; G is not updated.
+2. **G step.** On the same x~, minimise the non-saturating
+   ``L_G = CE(D(x~), real) = -log D(x~)`` (default), or the papers' minimax form
+   ``L_G = -CE(D(x~), fake) = log(1 - D(x~))`` (``--g-loss minimax``), back-propagating
+   through D into G. The gradient D accumulates on the way is discarded.
+
+D ends either in one logit (``CE`` is binary cross-entropy of its sigmoid, as in paper 003)
+or in two nodes ``[generated, real]`` under a softmax (paper 004); both are supported.
+
+A subclass provides ``build_networks(config, rng) -> (G, D)`` and its Config. Images enter
+G and D as (B, 1, 28, 28) scaled to [-1, 1].
+"""
+
+import dataclasses
+
+import numpy as np
+
+from minnet import backend, losses
+from minnet.backend import to_numpy
+from minnet.layers.activations import sigmoid, softmax
+from minnet.layers.shape import Concat
+from minnet.models.base import Config, Trainer, option
+from minnet.optim import Adam
+
+NUM_CLASSES = 10
+HELD_OUT_NOISE = 256  # the fixed noise batch on which D's confidence is tracked (004, Fig. 2)
+
+
+@dataclasses.dataclass
+class GANConfig(Config):
+    """Settings every GAN has; each paper's Config sets its own defaults and layer sizes."""
+
+    z_dim: int = option(100, "size of the noise vector z", min=1)
+    z_dist: str = option("normal", "distribution of z: N(0, I) or U(-1, 1)", choices=("normal", "uniform"))
+    beta1: float = option(0.5, "Adam's beta1", min=0.0, max=0.999)
+    beta2: float = option(0.999, "Adam's beta2", min=0.0, max=0.9999)
+    clip_norm: float = option(0.0, "clip each network's global gradient norm to this (0: off)", min=0.0)
+    g_loss: str = option(
+        "non-saturating", "generator loss: -log D(G(z)) or log(1 - D(G(z)))", choices=("non-saturating", "minimax")
+    )
+    real_label: float = option(1.0, "D's target for real images (0.9: one-sided label smoothing)", min=0.5, max=1.0)
+
+
+def real_probability(logits):
+    """D's confidence that each image is real: sigmoid of one logit, or softmax's real node."""
+    if logits.shape[1] == 1:
+        return sigmoid(logits[:, 0])
+    return softmax(logits)[:, 1]
+
+
+def discriminator_loss(logits, real_target):
+    """Cross-entropy of D's logits against the probability ``real_target`` of "real".
+
+    ``real_target`` is 1 for real images (0.9 with one-sided label smoothing) and 0 for
+    generated ones. One logit: binary cross-entropy; two logits: softmax cross-entropy against
+    ``[1 - real_target, real_target]``. Returns ``(loss, dL/dlogits)``, averaged over the batch.
+    """
+    xp = backend.xp_of(logits)
+    batch = logits.shape[0]
+    if logits.shape[1] == 1:
+        return losses.bce_with_logits(logits, xp.full((batch, 1), real_target, dtype=logits.dtype))
+    targets = xp.empty((batch, 2), dtype=logits.dtype)
+    targets[:, 0], targets[:, 1] = 1 - real_target, real_target
+    return losses.softmax_cross_entropy(logits, targets)
+
+
+class GANTrainer(Trainer):
+    """Alternating D and G updates with Adam; see the module docstring."""
+
+    Config = GANConfig
+    curves = {
+        "losses.png": ["d_loss", "g_loss"],
+        "confidence.png": ["d_real", "d_fake", "d_fake_held_out"],
+    }
+
+    def __init__(self, config, rng):
+        super().__init__(config, rng)
+        self.G, self.D = self.build_networks(config, rng)
+        self.networks = {"G": self.G, "D": self.D}
+        clip = config.clip_norm or None
+        adam = {"lr": config.lr, "beta1": config.beta1, "beta2": config.beta2, "clip_norm": clip}
+        self.optimizers = {"G": Adam(self.G, **adam), "D": Adam(self.D, **adam)}
+        self.label_maps = Concat(axis=1)
+        held_out_rng = np.random.default_rng(rng.integers(2**32))
+        self.held_out_z = self.noise(HELD_OUT_NOISE, held_out_rng)
+        self.held_out_labels = np.arange(HELD_OUT_NOISE) % NUM_CLASSES
+
+    def build_networks(self, config, rng):
+        raise NotImplementedError
+
+    def real_target(self):
+        """D's target probability for real images (below 1 with label smoothing)."""
+        return self.config.real_label
+
+    # -- inputs -----------------------------------------------------------------------
+    def noise(self, n, rng=None):
+        """z of shape (n, z_dim) from N(0, I) or U(-1, 1), drawn on the CPU."""
+        rng = rng or self.rng
+        shape = (n, self.config.z_dim)
+        if self.config.z_dist == "uniform":
+            return self.to_device(rng.uniform(-1, 1, size=shape))
+        return self.normal(shape, rng)
+
+    def one_hot(self, labels):
+        return self.to_device(np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels)])
+
+    def generate(self, z, onehot, train=True):
+        """G([z, y]) for conditional models, G(z) otherwise: images (B, 1, 28, 28) in [-1, 1]."""
+        if onehot is not None:
+            z = backend.xp_of(z).concatenate([z, onehot], axis=1)
+        return self.G.forward(z, train=train)
+
+    def discriminate(self, images, onehot, train=True):
+        """D's logits; a conditional D sees the label as 10 constant maps beside the image."""
+        if onehot is None:
+            return self.D.forward(images, train=train)
+        xp = backend.xp_of(images)
+        maps = xp.broadcast_to(onehot[:, :, None, None], (len(images), NUM_CLASSES) + images.shape[2:])
+        joined = self.label_maps.forward([images, xp.ascontiguousarray(maps)], train=train)
+        return self.D.forward(joined, train=train)
+
+    def discriminator_backward(self, g_logits, conditional):
+        """Back-propagate through D (and the label concatenation); returns dL/dimage."""
+        g_input = self.D.backward(g_logits)
+        if conditional:
+            g_input, _ = self.label_maps.backward(g_input)
+        return g_input
+
+    # -- one step ---------------------------------------------------------------------
+    def train_step(self, images, labels):
+        """One D update and one G update on a batch; returns the losses and D's confidences."""
+        cfg = self.config
+        batch = len(images)
+        real = self.to_device(images[:, None] * 2 - 1)  # (B, 1, 28, 28) in [-1, 1]
+        onehot = self.one_hot(labels) if self.conditional else None
+        fake = self.generate(self.noise(batch), onehot)
+
+        # D step: real images towards "real", generated ones towards "fake".
+        logits_real = self.discriminate(real, onehot)
+        logits_fake = self.discriminate(fake, onehot)
+        loss_real, g_real = discriminator_loss(logits_real, self.real_target())
+        loss_fake, g_fake = discriminator_loss(logits_fake, 0.0)
+        self.discriminator_backward(g_fake, self.conditional)  # pops the fake batch first
+        self.discriminator_backward(g_real, self.conditional)
+        self.optimizers["D"].step()
+
+        # G step: through the updated D, towards "real" (or away from "fake").
+        logits = self.discriminate(fake, onehot)
+        if cfg.g_loss == "minimax":
+            loss_g, g_logits = discriminator_loss(logits, 0.0)
+            loss_g, g_logits = -loss_g, -g_logits
+        else:
+            loss_g, g_logits = discriminator_loss(logits, 1.0)
+        self.G.backward(self.discriminator_backward(g_logits, self.conditional))
+        self.optimizers["D"].zero_grad()  # D's share of the G step is not an update of D
+        self.optimizers["G"].step()
+
+        return {
+            "d_loss": float(loss_real + loss_fake),
+            "g_loss": float(loss_g),
+            "d_real": float(real_probability(logits_real).mean()),
+            "d_fake": float(real_probability(logits_fake).mean()),
+        }
+
+    def diagnostics(self, images, labels):
+        """D's mean confidence on images generated from the fixed held-out noise (eval mode)."""
+        onehot = self.one_hot(self.held_out_labels) if self.conditional else None
+        fake = self.generate(self.held_out_z, onehot, train=False)
+        logits = self.discriminate(fake, onehot, train=False)
+        return {"d_fake_held_out": float(real_probability(logits).mean())}
+
+    # -- sampling ---------------------------------------------------------------------
+    def sample(self, n, labels=None, rng=None, size=None):
+        """``n`` images (n, 28, 28) in [0, 1] from G in inference mode; ``labels`` for conditional models."""
+        z = self.noise(n, rng or np.random.default_rng())
+        onehot = self.one_hot(labels) if self.conditional else None
+        images = self.generate(z, onehot, train=False)
+        return np.clip((to_numpy(images).reshape(n, 28, 28) + 1) / 2, 0, 1)

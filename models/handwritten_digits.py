@@ -1,0 +1,116 @@
+"""Hernandez et al., *Generative Models for Handwritten Digits* (paper 004).
+
+Two models, both trained with Adam at learning rate 0.0002, beta1 = 0.5 (the paper's "learning
+rate decay (used by Adam) of 0.5") and batch 128 on all 60,000 training images (Section 4):
+
+``gan`` — the "ordinary GAN" of Section 3:
+    G: z ~ N(0, I_100) -> Dense 150 -> ReLU -> Dense 300 -> ReLU -> Dense 784 -> tanh -> 28x28
+    D: the same reversed, 784 -> 300 -> ReLU -> 150 -> ReLU -> 2 nodes [generated, real]
+       under a softmax.
+    Weights start Glorot-uniform (the TensorFlow default the paper used).
+    The paper's settings tend to collapse onto a few digits. ``--stable`` applies the usual
+    remedies (Radford et al. 2016; Salimans et al. 2016), chosen here:
+    LeakyReLU(0.2) instead of ReLU in both networks, dropout 0.3 after each of D's hidden
+    layers, and one-sided label smoothing (D's target for real images 0.9).
+
+``cdcgan`` — the conditional DCGAN. The paper's Figure 1, which showed its layers, is missing
+from the text, so minnet follows DCGAN practice (Radford et al. 2016: strided convolutions
+instead of pooling, batch norm, ReLU in G, LeakyReLU 0.2 in D, weights from N(0, 0.02)) with
+the label given to both networks as the paper says:
+    G: [z (100), one-hot y (10)] -> Dense 6272 -> BN -> ReLU -> reshape 128x7x7
+       -> Deconv 128->64 k4 s2 p1 (14x14) -> BN -> ReLU -> Deconv 64->1 k4 s2 p1 (28x28) -> tanh
+    D: [image (1), y as 10 constant maps] 11x28x28 -> Conv 11->64 k4 s2 p1 (14x14) -> LeakyReLU
+       -> Conv 64->128 k4 s2 p1 (7x7) -> BN -> LeakyReLU -> flatten -> Dense 6272 -> 1 logit
+    D ends in one logit rather than two nodes: the paper does not say, and one sigmoid output
+    is the DCGAN convention.
+"""
+
+import dataclasses
+
+from minnet.layers.activations import LeakyReLU, ReLU, Tanh
+from minnet.layers.base import Sequential
+from minnet.layers.conv import Conv2d, Deconv2d
+from minnet.layers.dense import Dense
+from minnet.layers.dropout import Dropout
+from minnet.layers.norm import BatchNorm
+from minnet.layers.shape import Flatten, Reshape
+from minnet.models.base import option
+from minnet.models.gan import NUM_CLASSES, GANConfig, GANTrainer
+
+PAPER = "004: Hernandez et al., Generative Models for Handwritten Digits"
+
+
+@dataclasses.dataclass
+class MLPGANConfig(GANConfig):
+    epochs: int = option(100, "passes over the training set (paper: 100)", min=1)
+    batch_size: int = option(128, "images per training step (paper: 128)", min=1)
+    hidden: tuple = option((150, 300), "G's hidden layer sizes; D uses them reversed")
+    stable: bool = option(False, "LeakyReLU, dropout 0.3 in D and label smoothing 0.9 (not in the paper)")
+
+
+class MLPGAN(GANTrainer):
+    name = "gan"
+    paper = PAPER
+    description = "MLP GAN 100-150-300-784 with a 2-node softmax discriminator"
+    Config = MLPGANConfig
+
+    def build_networks(self, config, rng):
+        act = (lambda: LeakyReLU(0.2)) if config.stable else ReLU
+        sizes = [config.z_dim, *config.hidden, 28 * 28]
+        g_layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            g_layers += [Dense(n_in, n_out, rng=rng), act()]
+        g_layers[-1] = Tanh()
+        G = Sequential(*g_layers, Reshape((1, 28, 28)))
+
+        d_sizes = sizes[:0:-1]  # 784, 300, 150
+        d_layers = [Flatten()]
+        for n_in, n_out in zip(d_sizes[:-1], d_sizes[1:]):
+            d_layers += [Dense(n_in, n_out, rng=rng), act()]
+            if config.stable:
+                d_layers.append(Dropout(0.3, rng=rng))
+        d_layers.append(Dense(d_sizes[-1], 2, rng=rng))  # [generated, real]
+        return G, Sequential(*d_layers)
+
+    def real_target(self):
+        return min(self.config.real_label, 0.9) if self.config.stable else self.config.real_label
+
+
+@dataclasses.dataclass
+class CDCGANConfig(GANConfig):
+    epochs: int = option(100, "passes over the training set (paper: 100)", min=1)
+    batch_size: int = option(128, "images per training step (paper: 128)", min=1)
+    channels: int = option(64, "channels of the first D convolution (G's last deconvolution)", min=1)
+
+
+class CDCGAN(GANTrainer):
+    name = "cdcgan"
+    paper = PAPER
+    description = "conditional DCGAN: the digit label goes to both G and D"
+    Config = CDCGANConfig
+    conditional = True
+
+    def build_networks(self, config, rng):
+        c = config.channels
+        init = "dcgan"
+        G = Sequential(
+            Dense(config.z_dim + NUM_CLASSES, 2 * c * 7 * 7, init=init, rng=rng),
+            BatchNorm(2 * c * 7 * 7),
+            ReLU(),
+            Reshape((2 * c, 7, 7)),
+            Deconv2d(2 * c, c, 4, stride=2, pad=1, init=init, rng=rng),
+            BatchNorm(c),
+            ReLU(),
+            Deconv2d(c, 1, 4, stride=2, pad=1, init=init, rng=rng),
+            Tanh(),
+        )
+        D = Sequential(
+            Conv2d(1 + NUM_CLASSES, c, 4, stride=2, pad=1, init=init, rng=rng),
+            LeakyReLU(0.2),
+            Conv2d(c, 2 * c, 4, stride=2, pad=1, init=init, rng=rng),
+            BatchNorm(2 * c),
+            LeakyReLU(0.2),
+            Flatten(),
+            Dense(2 * c * 7 * 7, 1, init=init, rng=rng),
+        )
+        return G, D

@@ -1,0 +1,161 @@
+"""minnet train / sample / models end to end on a few hundred images."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from minnet.checkpoint import load_checkpoint
+from minnet.models.handwritten_digits import MLPGAN
+from tests.cli.conftest import assert_user_error
+
+FAST = ["--limit", 256, "--batch-size", 64, "--log-every", 1]
+
+
+def _train(minnet_cli, *args):
+    result = minnet_cli("train", *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_models_lists_every_model(minnet_cli):
+    result = minnet_cli("models")
+    assert result.exit_code == 0
+    assert "gan " in result.output and "cdcgan" in result.output and "paper 004" in result.output
+
+
+def test_train_writes_the_run_directory(minnet_cli, tmp_path):
+    result = _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", *FAST)
+    assert "epoch 1/1" in result.output
+    run = tmp_path / "run"
+    for name in ["checkpoint.npz", "metrics.jsonl", "epochs.jsonl", "samples/epoch-001.png",
+                 "samples-by-epoch.png", "losses.png", "confidence.png"]:
+        assert (run / name).is_file(), name
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "d_fake_held_out"} <= set(records[0])
+    _, meta = load_checkpoint(run / "checkpoint.npz")
+    assert meta["model"] == "gan" and meta["position"]["epoch"] == 1
+
+
+def test_sample_png_and_npy(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", *FAST)
+    assert minnet_cli("sample", "run", "--n", 16, "--out", "grid.png").exit_code == 0
+    assert (tmp_path / "grid.png").stat().st_size > 0
+    assert minnet_cli("sample", "run/checkpoint.npz", "--n", 7, "--out", "s.npy").exit_code == 0
+    samples = np.load(tmp_path / "s.npy")
+    assert samples.shape == (7, 28, 28) and samples.dtype == np.float32
+    assert samples.min() >= 0 and samples.max() <= 1
+    assert not (tmp_path / "s.labels.npy").exists()
+
+
+def test_conditional_samples_carry_labels(minnet_cli, tmp_path):
+    _train(minnet_cli, "cdcgan", "--epochs", 1, "--out", "run", "--limit", 128, "--batch-size", 64)
+    assert minnet_cli("sample", "run", "--per-class", 3, "--out", "c.npy").exit_code == 0
+    labels = np.load(tmp_path / "c.labels.npy")
+    np.testing.assert_array_equal(labels, np.repeat(np.arange(10), 3))
+    assert np.load(tmp_path / "c.npy").shape == (30, 28, 28)
+    assert minnet_cli("sample", "run", "--label", 7, "--n", 4, "--out", "seven.npy").exit_code == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "seven.labels.npy"), [7, 7, 7, 7])
+
+
+def _weights(path):
+    arrays, _ = load_checkpoint(path)
+    return arrays
+
+
+def _assert_same_run(a, b):
+    wa, wb = _weights(a), _weights(b)
+    assert set(wa) == set(wb)
+    for name in wa:
+        np.testing.assert_array_equal(wa[name], wb[name], err_msg=name)
+
+
+def test_resume_after_an_epoch_equals_uninterrupted(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "whole", "--stable", *FAST)
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "split", "--stable", *FAST)
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "split", "--resume")
+    _assert_same_run(tmp_path / "whole/checkpoint.npz", tmp_path / "split/checkpoint.npz")
+
+
+def test_ctrl_c_saves_and_resume_is_exact(minnet_cli, tmp_path, monkeypatch):
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "whole", *FAST)
+
+    original = MLPGAN.train_step
+    calls = {"n": 0}
+
+    def interrupted(self, images, labels):
+        calls["n"] += 1
+        if calls["n"] == 6:  # in the middle of the second epoch (4 steps per epoch)
+            raise KeyboardInterrupt
+        return original(self, images, labels)
+
+    monkeypatch.setattr(MLPGAN, "train_step", interrupted)
+    result = minnet_cli("train", "gan", "--epochs", 2, "--out", "split", *FAST)
+    assert result.exit_code == 130
+    assert "--resume" in result.stderr
+    _, meta = load_checkpoint(tmp_path / "split/checkpoint.npz")
+    position = meta["position"]
+    assert (position["epoch"], position["step"], position["global_step"]) == (1, 1, 5)
+    monkeypatch.setattr(MLPGAN, "train_step", original)
+    _train(minnet_cli, "gan", "--out", "split", "--resume")
+    _assert_same_run(tmp_path / "whole/checkpoint.npz", tmp_path / "split/checkpoint.npz")
+    steps = [json.loads(line)["step"] for line in (tmp_path / "split/metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 9))
+
+
+def test_same_seed_same_numbers(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "a", "--seed", 3, *FAST)
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "b", "--seed", 3, *FAST)
+    _assert_same_run(tmp_path / "a/checkpoint.npz", tmp_path / "b/checkpoint.npz")
+
+
+def test_nan_stops_training_with_where(minnet_cli, tmp_path, monkeypatch):
+    original = MLPGAN.train_step
+
+    def poisoned(self, images, labels):
+        logs = original(self, images, labels)
+        return {**logs, "g_loss": float("nan")} if self.optimizers["G"].steps == 3 else logs
+
+    monkeypatch.setattr(MLPGAN, "train_step", poisoned)
+    result = minnet_cli("train", "gan", "--epochs", 2, "--out", "run", *FAST)
+    assert_user_error(result, "epoch 1, step 3", "g_loss")
+    assert not (tmp_path / "run/checkpoint.npz").exists()  # no epoch finished: nothing good to keep
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["train", "nosuchmodel"], ["unknown model", "gan"]),
+        (["train", "gan", "--epochs", -1], ["--epochs"]),
+        (["train", "gan", "--batch-size", 0], ["--batch-size"]),
+        (["train", "gan", "--lr", 0], ["--lr"]),
+        (["train", "gan", "--hidden", "150,x"], ["--hidden"]),
+        (["train", "gan", "--no-such-option"], ["--no-such-option"]),
+        (["train", "gan", "--resume", "--out", "empty"], ["no run to resume"]),
+        (["train", "gan", "--data-dir", "not-mnist"], ["not-mnist"]),
+        (["sample", "missing.npz"], ["no checkpoint"]),
+        (["sample", "garbage.npz"], ["garbage.npz"]),
+    ],
+)
+def test_user_mistakes_give_one_line(minnet_cli, tmp_path, args, fragments):
+    (tmp_path / "garbage.npz").write_bytes(os.urandom(300))
+    (tmp_path / "not-mnist").mkdir()
+    for split in ["train", "t10k"]:
+        for kind in ["images-idx3", "labels-idx1"]:
+            (tmp_path / "not-mnist" / f"{split}-{kind}-ubyte").write_bytes(b"this is not an IDX file")
+    assert_user_error(minnet_cli(*args), *fragments)
+
+
+def test_mistakes_about_an_existing_run(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", *FAST)
+    assert_user_error(minnet_cli("train", "gan", "--out", "run", *FAST), "already holds a run")
+    assert_user_error(minnet_cli("train", "gan", "--out", "run", "--resume", "--lr", 0.1), "--lr", "resuming")
+    assert_user_error(minnet_cli("train", "cdcgan", "--out", "run", "--resume"), "holds a gan run")
+    assert_user_error(minnet_cli("sample", "run", "--label", 3), "not conditional")
+    assert_user_error(minnet_cli("sample", "run", "--size", 64), "--size")
+    assert_user_error(minnet_cli("sample", "run", "--out", "x.jpg"), ".png or .npy")
+    assert_user_error(minnet_cli("sample", "run", "--out", "no/such/dir/x.png"), "not a writable directory")
+    (tmp_path / "afile").write_text("")
+    assert_user_error(minnet_cli("train", "gan", "--out", "afile/sub", *FAST), "cannot write to --out")
