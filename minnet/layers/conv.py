@@ -91,8 +91,8 @@ class Conv2d(Layer):
     Shapes: ``x (B, C_in, H, W)``, ``W (C_out, C_in, k, k)``, ``b (C_out,)``,
     ``y (B, C_out, Ho, Wo)`` with ``Ho = (H + 2*pad - k) // stride + 1`` (``Wo`` likewise).
 
-    Backward, with ``gy = dL/dy`` as the matrix ``gym (C_out, Ho*Wo*B)`` and ``col = im2col(x)``
-    saved by the forward:
+    Backward, with ``Wm = W.reshape(C_out, C_in*k*k)``, ``gy = dL/dy`` as the matrix
+    ``gym (C_out, Ho*Wo*B)`` and ``col = im2col(x)`` saved by the forward:
 
     * ``dL/dW = gym · colm^T``                 (C_out, C_in*k*k)
     * ``dL/db = sum over b, y, x of gy``       (C_out,)
@@ -149,19 +149,7 @@ class Deconv2d(Layer):
     * ``dL/db = sum over b, y, x of gy``       (C_out,)
     """
 
-    def __init__(
-        self,
-        c_in,
-        c_out,
-        k,
-        stride=1,
-        pad=0,
-        output_padding=0,
-        *,
-        init="glorot",
-        bias=True,
-        rng=None,
-    ):
+    def __init__(self, c_in, c_out, k, stride=1, pad=0, output_padding=0, *, init="glorot", bias=True, rng=None):
         super().__init__()
         if not 0 <= output_padding < stride:
             raise ValueError(f"output_padding must be in [0, stride) = [0, {stride}), got {output_padding}")

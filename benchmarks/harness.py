@@ -1,0 +1,87 @@
+"""Timing helpers shared by the benchmark scripts.
+
+``time_ms(step, repeats, warmup, synchronize, clock)`` runs ``step`` a few times untimed
+(caches, BLAS thread pools, CuPy kernel compilation), then times ``repeats`` runs one by one
+and returns their median in milliseconds. GPU work is queued asynchronously, so ``synchronize`` (for
+example :func:`minnet.backend.synchronize` or ``torch.cuda.synchronize``) is called before the
+clock starts and before it stops: the time is then that of the work, not of queuing it.
+"""
+
+import ctypes
+import re
+import statistics
+import time
+
+import numpy as np
+
+
+def time_ms(step, repeats=20, warmup=3, synchronize=lambda: None, clock=time.perf_counter):
+    """Median time of ``step()`` in milliseconds over ``repeats`` timed runs.
+
+    ``clock`` is wall time by default; ``time.process_time`` (CPU time of this process) instead
+    leaves out most of the time spent waiting for other programs, which on a shared machine makes
+    single-threaded timings far more repeatable.
+    """
+    for _ in range(warmup):
+        step()
+    synchronize()
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        step()
+        synchronize()
+        times.append((clock() - start) * 1e3)
+    return statistics.median(times)
+
+
+def gflops(flop, ms):
+    """Throughput in GFLOP/s of ``flop`` floating-point operations done in ``ms`` milliseconds."""
+    return flop / (ms * 1e-3) / 1e9
+
+
+def _openblas_function(name):
+    """The OpenBLAS C function ``name`` (e.g. "get_corename") that NumPy uses, or None.
+
+    NumPy's wheels bundle OpenBLAS under prefixed and suffixed symbol names
+    (``scipy_openblas_get_corename64_``); older builds use the plain ones.
+    """
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = set(re.findall(r"(/\S*openblas\S*\.so\S*)", maps.read()))
+        for path in paths:
+            library = ctypes.CDLL(path)
+            for symbol in (
+                f"scipy_openblas_{name}64_",
+                f"scipy_openblas_{name}",
+                f"openblas_{name}64_",
+                f"openblas_{name}",
+            ):
+                if hasattr(library, symbol):
+                    return getattr(library, symbol)
+    except OSError:  # no /proc (not Linux) or the library cannot be opened again
+        pass
+    return None
+
+
+def numpy_blas():
+    """A short description of NumPy's BLAS, with the OpenBLAS kernel set when it can be read.
+
+    OpenBLAS picks its kernels for the CPU it detects unless ``OPENBLAS_CORETYPE`` names a set;
+    the choice matters: on an AVX-512 CPU the "Haswell" (AVX2) kernels multiply float32
+    matrices at about half the speed of the "SkylakeX" ones.
+    """
+    name = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    get_corename = _openblas_function("get_corename")
+    if get_corename is None:
+        return name
+    get_corename.restype = ctypes.c_char_p
+    return f"{name}, kernels for {get_corename().decode()}"
+
+
+def set_numpy_blas_threads(n):
+    """Make NumPy's OpenBLAS use ``n`` threads; returns False when that cannot be done."""
+    set_num_threads = _openblas_function("set_num_threads")
+    if set_num_threads is None:
+        return False
+    set_num_threads(ctypes.c_int(n))
+    return True
