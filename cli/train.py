@@ -117,7 +117,6 @@ def train_model(ctx, cls, values):
     run = {key: values.pop(key) for key in RUN_KEYS}
     backend.use(run["device"])
     out = run["out"] or os.path.join("runs", cls.name)
-    _prepare_directory(out)
     if run["resume"]:
         trainer, meta, position = _resume(ctx, cls, out, values)
         data_dir = run["data_dir"] or meta["data"]["data_dir"]
@@ -127,7 +126,8 @@ def train_model(ctx, cls, values):
     else:
         if os.path.exists(checkpoint_path(out)):
             raise MinnetError(f"{out} already holds a run: add --resume to continue it, or choose another --out")
-        trainer = build(cls.name, cls.Config(**values), run["seed"])
+        trainer = build(cls.name, cls.Config(**values), run["seed"])  # refuses bad settings first
+        _prepare_directory(out)
         position = None
         data_dir, limit = run["data_dir"], run["limit"]
     dataset = load_mnist(cls.data_split, data_dir=data_dir, binarize=cls.binarize, limit=limit)

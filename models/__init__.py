@@ -8,10 +8,11 @@ import numpy as np
 
 from minnet.errors import MinnetError
 from minnet.models.base import config_from_dict
+from minnet.models.experiments_with_gans import LSTMGAN, ConvGAN, ConvPoolGAN, LinearGAN
 from minnet.models.handwritten_digits import CDCGAN, MLPGAN
 from minnet.runner import load_run
 
-TRAINERS = {cls.name: cls for cls in (MLPGAN, CDCGAN)}
+TRAINERS = {cls.name: cls for cls in (MLPGAN, CDCGAN, LinearGAN, ConvGAN, ConvPoolGAN, LSTMGAN)}
 
 
 def trainer_class(name):
