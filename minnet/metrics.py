@@ -175,15 +175,15 @@ def image_statistics(extractor, images, batch_size=DEFAULT_BATCH_SIZE):
 
 def extract_features(extractor, images, batch_size=DEFAULT_BATCH_SIZE):
     """``extractor.features`` over ``images`` (N, 28, 28) in batches: NumPy (N, D)."""
-    return _in_batches(extractor.features, images, batch_size)
+    return in_batches(extractor.features, images, batch_size)
 
 
 def predict_labels(extractor, images, batch_size=DEFAULT_BATCH_SIZE):
     """``extractor.predict`` over ``images`` (N, 28, 28) in batches: NumPy int64 (N,)."""
-    return _in_batches(extractor.predict, images, batch_size).astype(np.int64)
+    return in_batches(extractor.predict, images, batch_size).astype(np.int64)
 
 
-def _in_batches(function, images, batch_size):
+def in_batches(function, images, batch_size=DEFAULT_BATCH_SIZE):
     """``function`` applied to consecutive slices of ``images``, results joined as NumPy."""
     starts = range(0, len(images), batch_size)
     return np.concatenate([to_numpy(function(images[i : i + batch_size])) for i in starts])
@@ -250,7 +250,7 @@ def class_coverage(extractor, images, n_classes=N_CLASSES, batch_size=DEFAULT_BA
     """
     counts = np.bincount(predict_labels(extractor, images, batch_size), minlength=n_classes)
     fractions = counts[counts > 0] / counts.sum()
-    return ClassCoverage(float(-np.sum(fractions * np.log(fractions))), counts)
+    return ClassCoverage(float(-np.sum(fractions * np.log(fractions))) + 0.0, counts)  # + 0.0: no -0.0
 
 
 # ---------------------------------------------------------------------------- registry

@@ -10,6 +10,7 @@ A run directory holds everything one ``minnet train`` produces::
     samples/epoch-NNN.png a sample grid after each epoch, always from the same noise
     samples-by-epoch.png  those grids side by side across epochs
     <curve>.png           the curves the trainer names (losses, confidences, ...)
+    eval.json             written by ``minnet eval``: the metrics of the latest checkpoint
 
 Exact resumption: the order of the training images in epoch ``e`` comes from a generator
 seeded with ``(seed, e)``, and everything random inside the trainer draws from the trainer's
