@@ -67,7 +67,8 @@ def im2col(x, k, stride=1, pad=0, fill=0.0):
     Returns
     -------
     col : array (C, k, k, Ho, Wo, B), C-contiguous, same dtype as ``x``
-        ``col[c, i, j, y, x, b] = x_pad[b, c, stride*y + i, stride*x + j]``.
+        ``col[c, i, j, y, x, b] = x_pad[b, c, stride*y + i, stride*x + j]``. A new, writable
+        array that shares memory with nothing, so its owner may overwrite it once done with it.
     """
     B, C, H, W = x.shape
     Ho, Wo = output_size(H, k, stride, pad), output_size(W, k, stride, pad)  # checks k fits
@@ -148,7 +149,7 @@ def _im2col_cpu(x, k, stride, pad, fill):
     # windows[c, y0, x0, b, i, j] = padded[c, y0 + i, x0 + j, b]: every stride-1 window, no copy
     windows = sliding_window_view(padded, (k, k), axis=(1, 2))
     strided = windows[:, ::stride, ::stride]  # (C, Ho, Wo, B, k, k)
-    return np.ascontiguousarray(strided.transpose(0, 4, 5, 1, 2, 3))  # (C, k, k, Ho, Wo, B)
+    return strided.transpose(0, 4, 5, 1, 2, 3).copy()  # (C, k, k, Ho, Wo, B), always a new array
 
 
 def _col2im_cpu(col, image_shape, stride, pad):

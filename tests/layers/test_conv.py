@@ -90,6 +90,26 @@ def test_conv_shared_weights_accumulate(xp, rng):
     assert xp.allclose(layer.grads["W"], single[0] + single[1])
 
 
+def test_conv_backward_reuses_only_its_own_col(xp, rng):
+    """Backward writes Wm^T · gym into the col it popped: with two forwards pending, each
+    backward must still see its own col intact and give what a lone forward/backward gives."""
+    layer = make(Conv2d, xp, rng, 2, 3, 4, 2, 1)
+    xs = [normal(xp, rng, (2, 2, 6, 7)) for _ in range(2)]
+    gys = [normal(xp, rng, (2, 3, 3, 3)) for _ in range(2)]
+    alone = []
+    for x, gy in zip(xs, gys):
+        layer.zero_grad()
+        layer.forward(x)
+        alone.append((layer.backward(gy), {name: g.copy() for name, g in layer.grads.items()}))
+    layer.zero_grad()
+    for x in xs:
+        layer.forward(x)
+    gx_second, gx_first = layer.backward(gys[1]), layer.backward(gys[0])
+    assert xp.allclose(gx_first, alone[0][0]) and xp.allclose(gx_second, alone[1][0])
+    for name, g in layer.grads.items():
+        assert xp.allclose(g, alone[0][1][name] + alone[1][1][name])
+
+
 def test_conv_rejects_bad_inputs(xp):
     layer = Conv2d(3, 4, 5, pad=1)
     with pytest.raises(ValueError, match=r"expects input of shape \(B, 3, H, W\), got \(3, 8, 8\)"):

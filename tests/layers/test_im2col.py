@@ -58,3 +58,15 @@ def test_float32_stays_float32(xp, rng):
     col = im2col(x, 3, 2, 1)
     assert col.dtype == np.float32
     assert col2im(col, x.shape, 2, 1).dtype == np.float32
+
+
+@pytest.mark.parametrize("k,stride,pad", [(1, 1, 0), (3, 2, 1)])
+def test_im2col_returns_a_new_writable_array(xp, rng, k, stride, pad):
+    """Conv2d's backward overwrites the col it saved, so im2col must never return a view of
+    its input or of a buffer it reuses; k=1, stride 1, no padding is a pure reorder."""
+    x = xp.asarray(rng.standard_normal((2, 3, 4, 5)))
+    col = im2col(x, k, stride, pad)
+    before = x.copy()
+    col[...] = 0
+    assert xp.array_equal(x, before)
+    assert float(abs(im2col(x, k, stride, pad)).sum()) > 0
