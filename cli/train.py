@@ -47,7 +47,7 @@ def _click_type(field):
     if field.type is int:
         return click.IntRange(meta.get("min"), meta.get("max"))
     if field.type is float:
-        return click.FloatRange(meta.get("min"), meta.get("max"))
+        return click.FloatRange(meta.get("min"), meta.get("max"), min_open=meta.get("positive", False))
     return field.type
 
 

@@ -23,13 +23,14 @@ import numpy as np
 from minnet import backend
 
 
-def option(default, help, *, choices=None, min=None, max=None):
+def option(default, help, *, choices=None, min=None, max=None, positive=False):
     """A config field that the command line exposes as ``--field-name`` with this help.
 
-    ``choices`` restricts a string; ``min``/``max`` bound a number (inclusive). Tuples of
-    ints are given on the command line as comma-separated lists ("150,300").
+    ``choices`` restricts a string; ``min``/``max`` bound a number (inclusive); ``positive``
+    requires a number above 0. Tuples of ints are given on the command line as
+    comma-separated lists ("150,300").
     """
-    metadata = {"help": help, "choices": choices, "min": min, "max": max}
+    metadata = {"help": help, "choices": choices, "min": 0 if positive else min, "max": max, "positive": positive}
     return dataclasses.field(default=default, metadata=metadata)
 
 
@@ -39,7 +40,7 @@ class Config:
 
     epochs: int = option(20, "passes over the training set", min=1)
     batch_size: int = option(128, "images per training step", min=1)
-    lr: float = option(2e-4, "learning rate", min=1e-12)
+    lr: float = option(2e-4, "learning rate", positive=True)
 
 
 def config_to_dict(config):

@@ -99,7 +99,7 @@ class ExperimentsConfig(GANConfig):
 
     epochs: int = option(500, "passes over the training set (paper: at most 500)", min=1)
     batch_size: int = option(256, "images per training step (paper: 256)", min=1)
-    lr: float = option(1e-4, "Adam's learning rate (paper: 1e-4)", min=1e-12)
+    lr: float = option(1e-4, "Adam's learning rate (paper: 1e-4)", positive=True)
     z_dist: str = option("uniform", "distribution of z: U(-1, 1) or N(0, I)", choices=("uniform", "normal"))
     beta1: float = option(0.9, "Adam's beta1 (TensorFlow's default, which the paper kept)", min=0.0, max=0.999)
     clip_norm: float = option(5.0, "clip each network's global gradient norm to this (paper: 5.0; 0: off)", min=0.0)

@@ -47,6 +47,7 @@ class GANConfig(Config):
         "non-saturating", "generator loss: -log D(G(z)) or log(1 - D(G(z)))", choices=("non-saturating", "minimax")
     )
     real_label: float = option(1.0, "D's target for real images (0.9: one-sided label smoothing)", min=0.5, max=1.0)
+    g_steps: int = option(1, "G updates per D update, on the same noise", min=1)
 
 
 def real_probability(logits):
@@ -136,12 +137,12 @@ class GANTrainer(Trainer):
 
     # -- one step ---------------------------------------------------------------------
     def train_step(self, images, labels):
-        """One D update and one G update on a batch; returns the losses and D's confidences."""
-        cfg = self.config
+        """One D update and ``g_steps`` G updates on a batch; returns losses and D's confidences."""
         batch = len(images)
         real = self.to_device(images[:, None] * 2 - 1)  # (B, 1, 28, 28) in [-1, 1]
         onehot = self.one_hot(labels) if self.conditional else None
-        fake = self.generate(self.noise(batch), onehot)
+        z = self.noise(batch)
+        fake = self.generate(z, onehot)
 
         # D step: real images towards "real", generated ones towards "fake".
         logits_real = self.discriminate(real, onehot)
@@ -152,23 +153,29 @@ class GANTrainer(Trainer):
         self.discriminator_backward(g_real, self.conditional)
         self.optimizers["D"].step()
 
-        # G step: through the updated D, towards "real" (or away from "fake").
+        # G steps: through the updated D, on the same z (the first reuses the batch made above).
+        for step in range(self.config.g_steps):
+            loss_g = self.generator_step(fake if step == 0 else self.generate(z, onehot), onehot)
+
+        return {
+            "d_loss": float(loss_real + loss_fake),
+            "g_loss": loss_g,
+            "d_real": float(real_probability(logits_real).mean()),
+            "d_fake": float(real_probability(logits_fake).mean()),
+        }
+
+    def generator_step(self, fake, onehot):
+        """Update G so that D takes ``fake`` (just made by G, train mode) for real; returns L_G."""
         logits = self.discriminate(fake, onehot)
-        if cfg.g_loss == "minimax":
+        if self.config.g_loss == "minimax":  # minimise log(1 - D(G(z))) = -CE(D(G(z)), fake)
             loss_g, g_logits = discriminator_loss(logits, 0.0)
             loss_g, g_logits = -loss_g, -g_logits
-        else:
+        else:  # minimise -log D(G(z)) = CE(D(G(z)), real)
             loss_g, g_logits = discriminator_loss(logits, 1.0)
         self.G.backward(self.discriminator_backward(g_logits, self.conditional))
         self.optimizers["D"].zero_grad()  # D's share of the G step is not an update of D
         self.optimizers["G"].step()
-
-        return {
-            "d_loss": float(loss_real + loss_fake),
-            "g_loss": float(loss_g),
-            "d_real": float(real_probability(logits_real).mean()),
-            "d_fake": float(real_probability(logits_fake).mean()),
-        }
+        return float(loss_g)
 
     def diagnostics(self, images, labels):
         """D's mean confidence on images generated from the fixed held-out noise (eval mode)."""

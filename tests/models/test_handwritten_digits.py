@@ -82,3 +82,19 @@ def test_a_nan_weight_stops_with_the_parameter_name(data):
     x, y = next(iter(data.batches(64, 0)))
     with pytest.raises(NonFiniteError, match=r"\.W|\.b"):
         trainer.train_step(x, y)
+
+
+def test_several_generator_steps_per_discriminator_step(data):
+    trainer = build("gan", {**SMALL["gan"], "g_steps": 3}, seed=0)
+    x, y = next(iter(data.batches(64, 0)))
+    logs = trainer.train_step(x, y)
+    assert (trainer.optimizers["G"].steps, trainer.optimizers["D"].steps) == (3, 1)
+    assert np.isfinite(logs["g_loss"])
+    for net in trainer.networks.values():  # every forward was matched by a backward
+        assert all(not layer._saved for layer in _all_layers(net))
+
+
+def _all_layers(layer):
+    yield layer
+    for child in layer.sublayers().values():
+        yield from _all_layers(child)
