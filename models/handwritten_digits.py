@@ -24,6 +24,11 @@ the label given to both networks as the paper says:
        -> Conv 64->128 k4 s2 p1 (7x7) -> BN -> LeakyReLU -> flatten -> Dense 6272 -> 1 logit
     D ends in one logit rather than two nodes: the paper does not say, and one sigmoid output
     is the DCGAN convention.
+    G takes 4 update steps on the same noise for each D step (``--g-steps``; the TensorFlow
+    DCGAN of the time took 2). The paper does not say; minnet chose 4 by measurement: after 2
+    epochs on the full set, the MNIST classifier agreed with the asked digit on 0.77, 0.84,
+    0.93, 0.945 and 0.93 of 2,000 samples for 1 to 5 G steps (classifier-space FID 37.6, 22.7,
+    8.9, 8.6, 13.4).
 """
 
 import dataclasses
@@ -83,6 +88,7 @@ class CDCGANConfig(GANConfig):
     epochs: int = option(100, "passes over the training set (paper: 100)", min=1)
     batch_size: int = option(128, "images per training step (paper: 128)", min=1)
     channels: int = option(64, "channels of the first D convolution (G's last deconvolution)", min=1)
+    g_steps: int = option(4, "G updates per D update, on the same noise (not in the paper; see the docstring)", min=1)
 
 
 class CDCGAN(GANTrainer):
