@@ -119,14 +119,18 @@ class GANTrainer(Trainer):
             z = backend.xp_of(z).concatenate([z, onehot], axis=1)
         return self.G.forward(z, train=train)
 
-    def discriminate(self, images, onehot, train=True):
-        """D's logits; a conditional D sees the label as 10 constant maps beside the image."""
+    def label_maps_for(self, onehot):
+        """A conditional D's view of the label: 10 constant 28x28 maps (None if unconditional)."""
         if onehot is None:
+            return None
+        xp = backend.xp_of(onehot)
+        return xp.ascontiguousarray(xp.broadcast_to(onehot[:, :, None, None], onehot.shape + (28, 28)))
+
+    def discriminate(self, images, maps, train=True):
+        """D's logits; a conditional D sees its label ``maps`` stacked beside the image."""
+        if maps is None:
             return self.D.forward(images, train=train)
-        xp = backend.xp_of(images)
-        maps = xp.broadcast_to(onehot[:, :, None, None], (len(images), NUM_CLASSES) + images.shape[2:])
-        joined = self.label_maps.forward([images, xp.ascontiguousarray(maps)], train=train)
-        return self.D.forward(joined, train=train)
+        return self.D.forward(self.label_maps.forward([images, maps], train=train), train=train)
 
     def discriminator_backward(self, g_logits, conditional):
         """Back-propagate through D (and the label concatenation); returns dL/dimage."""
@@ -141,12 +145,13 @@ class GANTrainer(Trainer):
         batch = len(images)
         real = self.to_device(images[:, None] * 2 - 1)  # (B, 1, 28, 28) in [-1, 1]
         onehot = self.one_hot(labels) if self.conditional else None
+        maps = self.label_maps_for(onehot)  # made once, seen by D in every pass of this step
         z = self.noise(batch)
         fake = self.generate(z, onehot)
 
         # D step: real images towards "real", generated ones towards "fake".
-        logits_real = self.discriminate(real, onehot)
-        logits_fake = self.discriminate(fake, onehot)
+        logits_real = self.discriminate(real, maps)
+        logits_fake = self.discriminate(fake, maps)
         loss_real, g_real = discriminator_loss(logits_real, self.real_target())
         loss_fake, g_fake = discriminator_loss(logits_fake, 0.0)
         self.discriminator_backward(g_fake, self.conditional)  # pops the fake batch first
@@ -155,7 +160,7 @@ class GANTrainer(Trainer):
 
         # G steps: through the updated D, on the same z (the first reuses the batch made above).
         for step in range(self.config.g_steps):
-            loss_g = self.generator_step(fake if step == 0 else self.generate(z, onehot), onehot)
+            loss_g = self.generator_step(fake if step == 0 else self.generate(z, onehot), maps)
 
         return {
             "d_loss": float(loss_real + loss_fake),
@@ -164,9 +169,9 @@ class GANTrainer(Trainer):
             "d_fake": float(real_probability(logits_fake).mean()),
         }
 
-    def generator_step(self, fake, onehot):
+    def generator_step(self, fake, maps):
         """Update G so that D takes ``fake`` (just made by G, train mode) for real; returns L_G."""
-        logits = self.discriminate(fake, onehot)
+        logits = self.discriminate(fake, maps)
         if self.config.g_loss == "minimax":  # minimise log(1 - D(G(z))) = -CE(D(G(z)), fake)
             loss_g, g_logits = discriminator_loss(logits, 0.0)
             loss_g, g_logits = -loss_g, -g_logits
@@ -181,7 +186,7 @@ class GANTrainer(Trainer):
         """D's mean confidence on images generated from the fixed held-out noise (eval mode)."""
         onehot = self.one_hot(self.held_out_labels) if self.conditional else None
         fake = self.generate(self.held_out_z, onehot, train=False)
-        logits = self.discriminate(fake, onehot, train=False)
+        logits = self.discriminate(fake, self.label_maps_for(onehot), train=False)
         return {"d_fake_held_out": float(real_probability(logits).mean())}
 
     # -- sampling ---------------------------------------------------------------------
