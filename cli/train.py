@@ -17,7 +17,7 @@ from minnet.data import load_mnist
 from minnet.errors import MinnetError
 from minnet.models import TRAINERS, build, restore, trainer_class
 from minnet.models.base import config_to_dict
-from minnet.runner import checkpoint_path
+from minnet.runner import checkpoint_path, steps_per_epoch
 from minnet.runner import train as run_training
 
 
@@ -127,7 +127,6 @@ def train_model(ctx, cls, values):
         if os.path.exists(checkpoint_path(out)):
             raise MinnetError(f"{out} already holds a run: add --resume to continue it, or choose another --out")
         trainer = build(cls.name, cls.Config(**values), run["seed"])  # refuses bad settings first
-        _prepare_directory(out)
         position = None
         data_dir, limit = run["data_dir"], run["limit"]
     dataset = load_mnist(cls.data_split, data_dir=data_dir, binarize=cls.binarize, limit=limit)
@@ -142,6 +141,8 @@ def train_model(ctx, cls, values):
                 f"{data['count']} of the {data['source']} set were found now; pass the same --data-dir"
             )
     else:
+        steps_per_epoch(dataset, trainer.config.batch_size)  # refuse a batch larger than the data first
+        _prepare_directory(out)
         meta = {"model": cls.name, "config": config_to_dict(trainer.config), "seed": run["seed"], "data": data}
     meta.update(device=run["device"], log_every=run["log_every"])
 

@@ -149,6 +149,14 @@ def draw_figures(run_dir, trainer, seed, epoch):
             )
 
 
+def steps_per_epoch(dataset, batch_size):
+    """Full batches in one pass over ``dataset``; a MinnetError when there is not even one."""
+    steps = len(dataset) // batch_size
+    if steps == 0:
+        raise MinnetError(f"the batch size {batch_size} is larger than the {len(dataset)} training images")
+    return steps
+
+
 def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=50, say=print):
     """Train ``trainer`` on ``dataset`` until ``epochs`` epochs are complete.
 
@@ -171,14 +179,10 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
     position = position or Position()
     if position.global_step or position.epoch:
         _forget_after(run_dir, position)
-    batch_size = trainer.config.batch_size
-    steps_per_epoch = len(dataset) // batch_size
-    if steps_per_epoch == 0:
-        raise MinnetError(f"the batch size {batch_size} is larger than the {len(dataset)} training images")
-
+    steps = steps_per_epoch(dataset, trainer.config.batch_size)
     try:
         while position.epoch < epochs:
-            _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps_per_epoch, log_every, say)
+            _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps, log_every, say)
     except MinnetError as err:
         if os.path.exists(checkpoint_path(run_dir)):
             kept = load_checkpoint(checkpoint_path(run_dir))[1]["position"]["epoch"]
@@ -187,12 +191,12 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
     return position
 
 
-def _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps_per_epoch, log_every, say):
+def _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps, log_every, say):
     """One epoch (or the rest of one, after resuming mid-epoch), then its checkpoint and figures."""
     seed, batch_size = meta["seed"], trainer.config.batch_size
     epoch = position.epoch + 1
     order = np.random.default_rng([seed, epoch])
-    bar = ProgressBar(steps_per_epoch, f"epoch {epoch}/{epochs}", start=position.step)
+    bar = ProgressBar(steps, f"epoch {epoch}/{epochs}", start=position.step)
     window, epoch_means = _RunningMeans(), _RunningMeans()
     started = time.perf_counter()
     try:

@@ -159,3 +159,9 @@ def test_mistakes_about_an_existing_run(minnet_cli, tmp_path):
     assert_user_error(minnet_cli("sample", "run", "--out", "no/such/dir/x.png"), "not a writable directory")
     (tmp_path / "afile").write_text("")
     assert_user_error(minnet_cli("train", "gan", "--out", "afile/sub", *FAST), "cannot write to --out")
+
+
+def test_a_batch_larger_than_the_data_leaves_no_run_directory(minnet_cli, tmp_path):
+    result = minnet_cli("train", "gan", "--limit", 10, "--out", "run")
+    assert_user_error(result, "batch size 128", "10 training images")
+    assert not (tmp_path / "run").exists()
