@@ -27,11 +27,11 @@ import shutil
 import urllib.parse
 
 from minnet.errors import MinnetError
+from minnet.fileio import atomic_write
 from minnet.progress import format_seconds
-from minnet.runner import CHECKPOINT, load_run
+from minnet.runner import CHECKPOINT, SAMPLES_BY_EPOCH, epoch_grids, load_run
 
 EVAL_FILE = "eval.json"
-SAMPLES_BY_EPOCH = "samples-by-epoch.png"
 HTML_FILE = "index.html"
 MARKDOWN_FILE = "README.md"
 NOT_EVALUATED = "not evaluated"
@@ -150,23 +150,35 @@ def read_run(run_dir, papers):
     )
 
 
+EVALUATION_KEYS = ("metrics", "fid_floor", "position", "n_samples", "seed", "test_images")
+
+
 def _read_evaluation(path):
+    """The record ``minnet eval`` wrote, or None; a MinnetError for a file it did not write."""
     if not os.path.isfile(path):
         return None
     try:
         with open(path) as file:
-            return json.load(file)
+            record = json.load(file)
     except (OSError, ValueError) as err:
         raise MinnetError(f"cannot read {path}: {err}") from None
+    well_formed = (
+        isinstance(record, dict)
+        and all(key in record for key in EVALUATION_KEYS)
+        and all(isinstance(m, dict) and "value" in m for m in record["metrics"].values())
+    )
+    if not well_formed:
+        raise MinnetError(f"{path} is not an eval.json written by minnet eval; run minnet eval again")
+    return record
 
 
 def _figures(run_dir):
     """The latest sample grid, the grids across epochs, then the other PNGs (the curves)."""
     figures = []
-    grids = sorted(glob.glob(os.path.join(run_dir, "samples", "epoch-*.png")))
+    grids = epoch_grids(run_dir)
     if grids:
-        epoch = int(os.path.basename(grids[-1])[len("epoch-") : -len(".png")])
-        figures.append(Figure(grids[-1], f"samples after epoch {epoch}", "latest"))
+        epoch, latest = grids[-1]
+        figures.append(Figure(latest, f"samples after epoch {epoch}", "latest"))
     by_epoch = os.path.join(run_dir, SAMPLES_BY_EPOCH)
     if os.path.isfile(by_epoch):
         figures.append(Figure(by_epoch, "samples across training", "history"))
@@ -308,10 +320,10 @@ def write_report(runs, out_dir, *, title="minnet runs", source=None):
             for figure in run.figures:
                 shutil.copyfile(figure.source, os.path.join(out_dir, figure_path(run, figure)))
         for path, text in zip(paths, texts):
-            with open(path, "w", encoding="utf-8") as file:
-                file.write(text)
-    except OSError as err:
-        raise MinnetError(f"cannot write the report in {out_dir}: {err.strerror}") from None
+            with atomic_write(path) as file:
+                file.write(text.encode("utf-8"))
+    except OSError as err:  # shutil.SameFileError included: --out pointing into the runs
+        raise MinnetError(f"cannot write the report in {out_dir}: {err.strerror or err}") from None
     return paths
 
 

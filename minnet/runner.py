@@ -22,6 +22,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import time
 
 import numpy as np
@@ -36,6 +37,8 @@ from minnet.progress import ProgressBar, format_seconds
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.jsonl"
 EPOCHS = "epochs.jsonl"
+SAMPLES_DIR = "samples"
+SAMPLES_BY_EPOCH = "samples-by-epoch.png"
 GRID_SEED = 2**31 - 1  # the fixed noise for the per-epoch sample grids
 MAX_EPOCHS_SIDE_BY_SIDE = 6
 
@@ -118,20 +121,29 @@ def _check_finite(logs, where):
         raise MinnetError(f"training stopped {where}: {', '.join(bad)} became NaN or infinite")
 
 
+def epoch_grids(run_dir):
+    """``[(epoch, path), ...]`` of the per-epoch sample grids, by epoch; other files are ignored."""
+    samples_dir = os.path.join(run_dir, SAMPLES_DIR)
+    if not os.path.isdir(samples_dir):
+        return []
+    found = (re.fullmatch(r"epoch-(\d+)\.png", name) for name in os.listdir(samples_dir))
+    return sorted((int(m.group(1)), os.path.join(samples_dir, m.group(0))) for m in found if m)
+
+
 def draw_figures(run_dir, trainer, seed, epoch):
     """The sample grid of this epoch, the grids across epochs, and the trainer's curves."""
-    samples_dir = os.path.join(run_dir, "samples")
+    samples_dir = os.path.join(run_dir, SAMPLES_DIR)
     os.makedirs(samples_dir, exist_ok=True)
     grid, labels = sample_grid(trainer, seed)
     row_labels = [str(d) for d in range(10)] if labels is not None else None
     images.save_grid(os.path.join(samples_dir, f"epoch-{epoch:03d}.png"), grid, nrow=10, row_labels=row_labels)
 
-    done = sorted(f for f in os.listdir(samples_dir) if f.startswith("epoch-"))
+    done = epoch_grids(run_dir)
     picks = np.unique(np.linspace(0, len(done) - 1, min(len(done), MAX_EPOCHS_SIDE_BY_SIDE)).round().astype(int))
     chosen = [done[i] for i in picks]
-    grids = [np.asarray(Image.open(os.path.join(samples_dir, f)).convert("L")) for f in chosen]
-    captions = [f"epoch {int(f[6:9])}" for f in chosen]
-    images.side_by_side(grids, captions, os.path.join(run_dir, "samples-by-epoch.png"))
+    grids = [np.asarray(Image.open(path).convert("L")) for _, path in chosen]
+    captions = [f"epoch {number}" for number, _ in chosen]
+    images.side_by_side(grids, captions, os.path.join(run_dir, SAMPLES_BY_EPOCH))
 
     records = read_jsonl(os.path.join(run_dir, METRICS))
     for filename, keys in trainer.curves.items():

@@ -33,7 +33,7 @@ def mnist_files_in(directory):
     for entry in catalog.FILES:
         for name in entry.names:
             path = Path(directory) / name
-            if path.is_file():
+            if os.path.isfile(path):  # unlike Path.is_file, never raises (e.g. no permission)
                 found[entry] = path
                 break
     return found

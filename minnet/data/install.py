@@ -41,9 +41,10 @@ def install_verified(directory, entry, write_contents, *, source):
     MinnetError
         When writing fails or the contents do not have the expected SHA-256.
     """
-    descriptor, temporary = tempfile.mkstemp(
-        dir=directory, prefix=f".{entry.name}.", suffix=".part"
-    )
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{entry.name}.", suffix=".part")
+    except OSError as err:
+        raise MinnetError(f"cannot write in {directory}: {err.strerror or err}") from None
     try:
         with os.fdopen(descriptor, "wb") as file:
             write_contents(file)
@@ -56,7 +57,9 @@ def install_verified(directory, entry, write_contents, *, source):
         final = Path(directory) / (entry.names[0] if is_gzip(temporary) else entry.name)
         os.chmod(temporary, FILE_MODE)  # mkstemp made it private; data files are for reading
         os.replace(temporary, final)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):  # a full disk, a failing rename: one line, not a traceback
+            raise MinnetError(f"cannot install {entry.name} in {directory}: {error.strerror or error}") from None
         raise
     return final

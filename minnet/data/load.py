@@ -63,7 +63,8 @@ def load_mnist(split, *, data_dir=None, binarize=None, limit=None, seed=0):
     images = pixels[rows].astype(np.float32)
     images /= 255
     if binarize == "static":
-        images = bernoulli(images, static_uniforms(part, seed, pixels.shape)[rows])
+        # the draws are a prefix-stable stream: drawing only up to rows.stop gives the same values
+        images = bernoulli(images, static_uniforms(part, seed, (rows.stop, *pixels.shape[1:]))[rows])
     return Dataset(
         images,
         labels[rows].astype(np.int64),

@@ -74,8 +74,8 @@ def locate_mnist(data_dir=None, *, download=True):
     if download:
         try:
             return str(fetch_mnist()), "full"
-        except MinnetError:
-            reason = "could not be downloaded"
+        except MinnetError as err:
+            reason = f"could not be downloaded ({err})"
     else:
         reason = "downloading was not allowed"
     warnings.warn(

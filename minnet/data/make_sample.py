@@ -36,6 +36,7 @@ from minnet.data.checksum import contents_sha256
 from minnet.data.folder import read_part, require_full_set
 from minnet.data.sample import SAMPLE_PATH
 from minnet.errors import MinnetError
+from minnet.fileio import atomic_write
 
 SEED = 0
 N_CLASSES = 10
@@ -84,15 +85,16 @@ def make_sample(source_dir, out=SAMPLE_PATH):
     train_images, train_labels = read_part(source_dir, "train")
     test_images, test_labels = read_part(source_dir, "test")
     train_indices, test_indices = draw_indices(train_labels, test_labels)
-    np.savez_compressed(
-        out,
-        train_images=train_images[train_indices],
-        train_labels=train_labels[train_indices],
-        test_images=test_images[test_indices],
-        test_labels=test_labels[test_indices],
-        train_indices=train_indices,
-        test_indices=test_indices,
-    )
+    with atomic_write(out) as file:
+        np.savez_compressed(
+            file,
+            train_images=train_images[train_indices],
+            train_labels=train_labels[train_indices],
+            test_images=test_images[test_indices],
+            test_labels=test_labels[test_indices],
+            train_indices=train_indices,
+            test_indices=test_indices,
+        )
 
 
 def main(argv=None):
