@@ -109,3 +109,11 @@ def test_report_needs_runs(minnet_cli, tmp_path):
     assert_user_error(minnet_cli("report", "nowhere"), "not a directory")
     (tmp_path / "empty").mkdir()
     assert_user_error(minnet_cli("report", "empty"), "no runs")
+
+
+def test_report_ignores_stray_grids_and_refuses_foreign_eval_json(minnet_cli, tmp_path):
+    assert minnet_cli("train", "gan", "--epochs", 1, "--out", "runs/gan", *FAST).exit_code == 0
+    (tmp_path / "runs/gan/samples/epoch-final.png").write_bytes(b"not a grid of minnet's")
+    assert minnet_cli("report", "runs", "--out", "report").exit_code == 0
+    (tmp_path / "runs/gan/eval.json").write_text('{"metrics": {}}')
+    assert_user_error(minnet_cli("report", "runs", "--out", "report"), "eval.json", "minnet eval")
