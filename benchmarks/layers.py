@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import minnet  # noqa: F401  # isort: skip  # before NumPy: sets OpenBLAS's thread timeout
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import gflops, numpy_blas, set_numpy_blas_threads, time_ms  # noqa: E402
 
-from minnet import backend  # noqa: E402
+from minnet import backend, threads  # noqa: E402
 from minnet.layers.conv import Conv2d, Deconv2d  # noqa: E402
 from minnet.layers.dense import Dense  # noqa: E402
 from minnet.layers.pooling import MaxPool2d  # noqa: E402
@@ -176,7 +177,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=backend.DEVICES, default="cpu")
     parser.add_argument("--repeats", type=int, default=20, help="timed runs per layer (default 20)")
-    parser.add_argument("--threads", type=int, help="CPU threads for NumPy's BLAS and for torch")
+    parser.add_argument("--threads", type=int, help="CPU threads for NumPy's BLAS, minnet's copies and torch")
     parser.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not wall time")
     args = parser.parse_args(argv)
 
@@ -186,6 +187,7 @@ def main(argv=None):
     if args.threads:
         if not set_numpy_blas_threads(args.threads):
             print("warning: could not set the number of BLAS threads of NumPy")
+        threads.set_count(args.threads)
         if torch is not None:
             torch.set_num_threads(args.threads)
     clock = time.process_time if args.cpu_time else time.perf_counter
@@ -193,8 +195,10 @@ def main(argv=None):
     timed_by = "process CPU time" if args.cpu_time else "wall time"
     print(f"minnet on {args.device}, float32, median {timed_by} of {args.repeats} forward+backward steps")
     coretype = os.environ.get("OPENBLAS_CORETYPE", "(unset)")
-    threads = args.threads or "default"
-    print(f"numpy {np.__version__} ({numpy_blas()}, {threads} threads); OPENBLAS_CORETYPE={coretype}")
+    blas_threads = args.threads or "default"
+    print(f"numpy {np.__version__} ({numpy_blas()}, {blas_threads} threads); OPENBLAS_CORETYPE={coretype}")
+    timeout = os.environ["OPENBLAS_THREAD_TIMEOUT"]
+    print(f"minnet copies on {threads.count()} threads; OPENBLAS_THREAD_TIMEOUT={timeout}")
     if against:
         print(f"torch {torch.__version__} on {against}, {torch.get_num_threads()} CPU threads")
     else:

@@ -29,7 +29,9 @@ than with the batch leading, (C, k, k, B, Ho, Wo), and as fast as channels-last 
 (B*Ho*Wo, C*k*k), which are slow when C is small.
 
 CPU: ``im2col`` pads into a batch-last buffer, takes a ``sliding_window_view`` of it (no copy)
-and copies that once; ``col2im`` adds k*k strided slices, one per kernel offset.
+and copies that once; ``col2im`` adds k*k strided slices, one per kernel offset. Both, and the
+two reorderings, share the channels out among threads (:mod:`minnet.threads`), since NumPy
+copies on one core while the matrix products use them all.
 GPU (CuPy): one ``ElementwiseKernel`` each. ``col2im`` *gathers* — each image pixel sums the
 column entries that came from it — so no two threads write the same address and no atomics
 are needed.
@@ -40,6 +42,7 @@ import functools
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from minnet import threads
 from minnet.backend import xp_of
 
 
@@ -102,11 +105,8 @@ def to_batch_last(a, out=None):
     """Copy ``a (B, C, H, W)`` into batch-last order ``(C, H, W, B)``: the order of ``col``.
 
     Writes into ``out`` (any view of that shape, e.g. the interior of a padded buffer) when
-    given, else into a new array, and returns it.
-
-    A plain transposed copy reads, for each run of B numbers it writes, B addresses a whole
-    image apart. Copying a slab of the batch at a time keeps what is read in cache, which
-    made this copy about twice as fast on the CPU; on the GPU it is one transposed copy.
+    given, else into a new array, and returns it. On the CPU the channels are shared out
+    among threads (:mod:`minnet.threads`); on the GPU it is one transposed copy.
     """
     xp = xp_of(a)
     if out is None:
@@ -114,24 +114,49 @@ def to_batch_last(a, out=None):
     if xp is not np:
         out[...] = a.transpose(1, 2, 3, 0)
         return out
-    for start in range(0, len(a), _BATCH_SLAB):
-        out[..., start : start + _BATCH_SLAB] = a[start : start + _BATCH_SLAB].transpose(1, 2, 3, 0)
+
+    def copy(c0, c1):
+        _copy_to_batch_last(a[:, c0:c1], out[c0:c1])
+
+    threads.for_each_range(copy, a.shape[1], item_size=a[:, 0].size)
     return out
 
 
-def to_batch_first(a):
-    """Copy ``a (C, H, W, B)`` (a view is fine) into a new C-contiguous ``(B, C, H, W)`` array.
+def to_batch_first(a, out=None):
+    """Copy ``a (C, H, W, B)`` (a view is fine) into batch-first order ``(B, C, H, W)``.
 
-    The inverse of :func:`to_batch_last`; on the CPU it copies a few channels at a time, for
-    the same reason.
+    The inverse of :func:`to_batch_last`: writes into ``out`` when given, else into a new
+    C-contiguous array, and returns it. Threaded over channels on the CPU, like it.
     """
     xp = xp_of(a)
+    if out is None:
+        out = xp.empty(a.shape[3:] + a.shape[:3], dtype=a.dtype)
     if xp is not np:
-        return xp.ascontiguousarray(a.transpose(3, 0, 1, 2))
-    out = np.empty(a.shape[3:] + a.shape[:3], dtype=a.dtype)
+        out[...] = a.transpose(3, 0, 1, 2)
+        return out
+
+    def copy(c0, c1):
+        _copy_to_batch_first(a[c0:c1], out[:, c0:c1])
+
+    threads.for_each_range(copy, a.shape[0], item_size=a[0].size)
+    return out
+
+
+def _copy_to_batch_last(a, out):
+    """``out[...] = a.transpose(1, 2, 3, 0)`` on one thread, a slab of the batch at a time.
+
+    A plain transposed copy reads, for each run of B numbers it writes, B addresses a whole
+    image apart. Copying 32 images at a time keeps what is read in cache, which made this copy
+    about twice as fast.
+    """
+    for start in range(0, len(a), _BATCH_SLAB):
+        out[..., start : start + _BATCH_SLAB] = a[start : start + _BATCH_SLAB].transpose(1, 2, 3, 0)
+
+
+def _copy_to_batch_first(a, out):
+    """``out[...] = a.transpose(3, 0, 1, 2)`` on one thread, a few channels at a time (as above)."""
     for start in range(0, len(a), _CHANNEL_SLAB):
         out[:, start : start + _CHANNEL_SLAB] = a[start : start + _CHANNEL_SLAB].transpose(3, 0, 1, 2)
-    return out
 
 
 # Slab sizes for the CPU copies above, measured on (128, 64, 14, 14) float32 images.
@@ -140,27 +165,46 @@ _CHANNEL_SLAB = 8
 
 
 # -- CPU (NumPy) ---------------------------------------------------------------------------
+# Both functions work channel by channel: the channels' pixels never mix, so threads each take
+# a range of channels and write disjoint parts of the padded buffer and of the result.
 
 
 def _im2col_cpu(x, k, stride, pad, fill):
     B, C, H, W = x.shape
-    padded = np.full((C, H + 2 * pad, W + 2 * pad, B), fill, dtype=x.dtype)
-    to_batch_last(x, out=padded[:, pad : pad + H, pad : pad + W, :])
-    # windows[c, y0, x0, b, i, j] = padded[c, y0 + i, x0 + j, b]: every stride-1 window, no copy
-    windows = sliding_window_view(padded, (k, k), axis=(1, 2))
-    strided = windows[:, ::stride, ::stride]  # (C, Ho, Wo, B, k, k)
-    return strided.transpose(0, 4, 5, 1, 2, 3).copy()  # (C, k, k, Ho, Wo, B), always a new array
+    Ho, Wo = output_size(H, k, stride, pad), output_size(W, k, stride, pad)
+    padded = np.empty((C, H + 2 * pad, W + 2 * pad, B), dtype=x.dtype)
+    col = np.empty((C, k, k, Ho, Wo, B), dtype=x.dtype)
+
+    def lower(c0, c1):
+        slab = padded[c0:c1]
+        if pad:  # fill the border only: the copy below writes the interior
+            slab[:, :pad], slab[:, -pad:], slab[:, :, :pad], slab[:, :, -pad:] = fill, fill, fill, fill
+        _copy_to_batch_last(x[:, c0:c1], slab[:, pad : pad + H, pad : pad + W, :])
+        # windows[c, y0, x0, b, i, j] = slab[c, y0 + i, x0 + j, b]: every stride-1 window, no copy
+        windows = sliding_window_view(slab, (k, k), axis=(1, 2))
+        col[c0:c1] = windows[:, ::stride, ::stride].transpose(0, 4, 5, 1, 2, 3)  # (c, k, k, Ho, Wo, B)
+
+    threads.for_each_range(lower, C, item_size=col[0].size)
+    return col
 
 
 def _col2im_cpu(col, image_shape, stride, pad):
     B, C, H, W = image_shape
     _, k, _, Ho, Wo, _ = col.shape
-    padded = np.zeros((C, H + 2 * pad, W + 2 * pad, B), dtype=col.dtype)
-    for i in range(k):
-        for j in range(k):
-            # the pixels that kernel offset (i, j) saw: rows i, i+s, ..., columns j, j+s, ...
-            padded[:, i : i + stride * Ho : stride, j : j + stride * Wo : stride, :] += col[:, i, j]
-    return to_batch_first(padded[:, pad : pad + H, pad : pad + W, :])
+    padded = np.empty((C, H + 2 * pad, W + 2 * pad, B), dtype=col.dtype)
+    img = np.empty(image_shape, dtype=col.dtype)
+
+    def accumulate(c0, c1):
+        slab = padded[c0:c1]
+        slab.fill(0)
+        for i in range(k):
+            for j in range(k):
+                # the pixels that kernel offset (i, j) saw: rows i, i+s, ..., columns j, j+s, ...
+                slab[:, i : i + stride * Ho : stride, j : j + stride * Wo : stride, :] += col[c0:c1, i, j]
+        _copy_to_batch_first(slab[:, pad : pad + H, pad : pad + W, :], img[:, c0:c1])
+
+    threads.for_each_range(accumulate, C, item_size=col[0].size)
+    return img
 
 
 # -- GPU (CuPy) ----------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+from minnet import threads
 from minnet.backend import to_numpy
-from minnet.layers.im2col import col2im, im2col, output_size
+from minnet.layers.im2col import col2im, im2col, output_size, to_batch_first, to_batch_last
 
 # (B, C, H, W, k, stride, pad): odd sizes, strides above and below k, kernels 1..5
 CASES = [
@@ -70,3 +71,24 @@ def test_im2col_returns_a_new_writable_array(xp, rng, k, stride, pad):
     col[...] = 0
     assert xp.array_equal(x, before)
     assert float(abs(im2col(x, k, stride, pad)).sum()) > 0
+
+
+@pytest.mark.parametrize("B,C,H,W,k,stride,pad", CASES + [(3, 7, 9, 9, 3, 2, 1)])
+def test_threads_give_the_same_result_as_one(monkeypatch, rng, B, C, H, W, k, stride, pad):
+    """Channels shared out among threads (minnet.threads) change nothing, not even rounding."""
+    x = rng.standard_normal((B, C, H, W))
+
+    def lower_and_raise():
+        col = im2col(x, k, stride, pad)
+        return col, col2im(col, x.shape, stride, pad), to_batch_first(to_batch_last(x))
+
+    previous = threads.count()
+    threads.set_count(1)
+    expected = lower_and_raise()
+    monkeypatch.setattr(threads, "MIN_ELEMENTS", 1)  # split even these small arrays
+    threads.set_count(3)
+    try:
+        for got, want in zip(lower_and_raise(), expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+    finally:
+        threads.set_count(previous)
