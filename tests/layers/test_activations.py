@@ -8,7 +8,7 @@ from minnet.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, s
 SHAPES = [(4, 7), (2, 3, 5, 5), (1, 1)]
 
 
-@pytest.mark.parametrize("make", [ReLU, lambda: LeakyReLU(0.2), Tanh, Sigmoid, Softmax])
+@pytest.mark.parametrize("make", [ReLU, lambda: LeakyReLU(0.2), lambda: LeakyReLU(1.5), Tanh, Sigmoid, Softmax])
 @pytest.mark.parametrize("shape", SHAPES)
 def test_activation_gradients(xp, rng, make, shape):
     x = xp.asarray(rng.standard_normal(shape))
@@ -20,6 +20,7 @@ def test_activation_gradients(xp, rng, make, shape):
 def test_leaky_relu_values(xp):
     x = xp.asarray([-2.0, 0.0, 3.0])
     np.testing.assert_allclose(to_numpy(LeakyReLU(0.1)(x)), [-0.2, 0.0, 3.0])
+    np.testing.assert_allclose(to_numpy(LeakyReLU(2.0)(x)), [-4.0, 0.0, 3.0])  # a slope above 1
 
 
 def test_leaky_relu_rejects_non_positive_slope():
