@@ -248,7 +248,12 @@ def class_coverage(extractor, images, n_classes=N_CLASSES, batch_size=DEFAULT_BA
     ClassCoverage
         ``(entropy, counts)``.
     """
-    counts = np.bincount(predict_labels(extractor, images, batch_size), minlength=n_classes)
+    return coverage_of_labels(predict_labels(extractor, images, batch_size), n_classes)
+
+
+def coverage_of_labels(predicted, n_classes=N_CLASSES):
+    """:func:`class_coverage` from labels already predicted, ``predicted`` (N,) integers."""
+    counts = np.bincount(predicted, minlength=n_classes)
     fractions = counts[counts > 0] / counts.sum()
     return ClassCoverage(float(-np.sum(fractions * np.log(fractions))) + 0.0, counts)  # + 0.0: no -0.0
 
@@ -286,6 +291,7 @@ class EvaluationContext:
     batch_size: int = DEFAULT_BATCH_SIZE
     seed: int = 0
     _samples: dict = field(default_factory=dict, init=False, repr=False)
+    _predictions: dict = field(default_factory=dict, init=False, repr=False)
     _reference: tuple = field(default=None, init=False, repr=False)
 
     def samples(self, trainer):
@@ -309,6 +315,17 @@ class EvaluationContext:
             self._samples[key] = (trainer, np.concatenate(batches), labels)
         _, images, labels = self._samples[key]
         return images, labels
+
+    def predictions(self, trainer):
+        """The classifier's digit for each image of :meth:`samples`, (n_samples,) int64.
+
+        Computed on the first call and shared by the metrics that count digits.
+        """
+        key = id(trainer)
+        if key not in self._predictions:
+            images, _ = self.samples(trainer)  # caches the trainer, so its id stays unique
+            self._predictions[key] = predict_labels(self.extractor, images, self.batch_size)
+        return self._predictions[key]
 
     def reference_statistics(self):
         """(mu, sigma) of the test-set features, computed on the first call."""
@@ -396,8 +413,8 @@ def _fid(trainer, context):
     lower_is_better=False,
 )
 def _conditional_accuracy(trainer, context):
-    images, labels = context.samples(trainer)
-    return conditional_accuracy(context.extractor, images, labels, context.batch_size)
+    _, labels = context.samples(trainer)
+    return float(np.mean(context.predictions(trainer) == labels))
 
 
 @register_metric(
@@ -407,5 +424,4 @@ def _conditional_accuracy(trainer, context):
     lower_is_better=False,
 )
 def _class_coverage(trainer, context):
-    images, _ = context.samples(trainer)
-    return class_coverage(context.extractor, images, batch_size=context.batch_size).entropy
+    return coverage_of_labels(context.predictions(trainer)).entropy

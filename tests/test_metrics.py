@@ -20,11 +20,13 @@ class StandInClassifier:
 
     def __init__(self):
         self.projection = np.random.default_rng(0).standard_normal((28 * 28, 8))
+        self.images_predicted = 0
 
     def features(self, images):
         return images.reshape(len(images), -1) @ self.projection
 
     def predict(self, images):
+        self.images_predicted += len(images)
         return np.rint(images[:, 0, 0] * 9).astype(int)
 
 
@@ -202,6 +204,7 @@ def test_evaluate_runs_the_builtin_metrics_on_one_shared_set_of_samples(rng):
     assert results["conditional_accuracy"] == 1.0
     assert results["class_coverage"] == pytest.approx(math.log(10))  # labels asked for evenly
     assert trainer.sample_calls == math.ceil(200 / 64)  # drawn once, in batches
+    assert context.extractor.images_predicted == 200  # classified once for both digit metrics
     images, labels = context.samples(trainer)
     direct = metrics.classifier_frechet_distance(context.extractor, images, context.test_images)
     assert results["fid"] == pytest.approx(direct, rel=1e-9)
