@@ -6,11 +6,10 @@ import click
 import numpy as np
 
 from minnet import backend, images
+from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
 from minnet.fileio import atomic_write
 from minnet.models import restore
-
-NUM_CLASSES = 10
 
 
 def choose_labels(trainer, n, label, per_class):

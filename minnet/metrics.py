@@ -42,9 +42,9 @@ from typing import NamedTuple, Protocol, runtime_checkable
 import numpy as np
 
 from minnet.backend import to_numpy
+from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
 
-N_CLASSES = 10
 DEFAULT_SAMPLES = 10_000
 DEFAULT_BATCH_SIZE = 500
 
@@ -233,7 +233,7 @@ class ClassCoverage(NamedTuple):
     """Number of images predicted as each class, (n_classes,)."""
 
 
-def class_coverage(extractor, images, n_classes=N_CLASSES, batch_size=DEFAULT_BATCH_SIZE):
+def class_coverage(extractor, images, n_classes=NUM_CLASSES, batch_size=DEFAULT_BATCH_SIZE):
     r"""How evenly the classifier's predictions on ``images`` spread over the classes.
 
     With :math:`p_k` the fraction of images predicted as class :math:`k`,
@@ -251,7 +251,7 @@ def class_coverage(extractor, images, n_classes=N_CLASSES, batch_size=DEFAULT_BA
     return coverage_of_labels(predict_labels(extractor, images, batch_size), n_classes)
 
 
-def coverage_of_labels(predicted, n_classes=N_CLASSES):
+def coverage_of_labels(predicted, n_classes=NUM_CLASSES):
     """:func:`class_coverage` from labels already predicted, ``predicted`` (N,) integers."""
     counts = np.bincount(predicted, minlength=n_classes)
     fractions = counts[counts > 0] / counts.sum()
@@ -304,7 +304,7 @@ class EvaluationContext:
         """
         key = id(trainer)
         if key not in self._samples:
-            labels = np.arange(self.n_samples) % N_CLASSES if _is_conditional(trainer) else None
+            labels = np.arange(self.n_samples) % NUM_CLASSES if _is_conditional(trainer) else None
             rng = np.random.default_rng(self.seed)
             batches = []
             for start in range(0, self.n_samples, self.batch_size):

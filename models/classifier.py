@@ -33,7 +33,7 @@ import numpy as np
 
 from minnet import backend
 from minnet.checkpoint import load_checkpoint, save_checkpoint
-from minnet.data import load_mnist
+from minnet.data import NUM_CLASSES, load_mnist
 from minnet.errors import MinnetError
 from minnet.layers.activations import ReLU
 from minnet.layers.base import Sequential
@@ -49,7 +49,6 @@ from minnet.optim import Adam
 from minnet.progress import ProgressBar, format_seconds
 
 SHIPPED_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifier.npz")
-NUM_CLASSES = 10
 IMAGE_SIZE = 28
 
 

@@ -25,12 +25,12 @@ import numpy as np
 
 from minnet import backend, losses
 from minnet.backend import to_numpy
+from minnet.data import NUM_CLASSES
 from minnet.layers.activations import sigmoid, softmax
 from minnet.layers.shape import Concat
 from minnet.models.base import Config, Trainer, option
 from minnet.optim import Adam
 
-NUM_CLASSES = 10
 HELD_OUT_NOISE = 256  # the fixed noise batch on which D's confidence is tracked (004, Fig. 2)
 
 

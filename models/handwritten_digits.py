@@ -34,6 +34,7 @@ the label given to both networks as the paper says:
 import dataclasses
 import itertools
 
+from minnet.data import NUM_CLASSES
 from minnet.layers.activations import LeakyReLU, ReLU, Tanh
 from minnet.layers.base import Sequential
 from minnet.layers.conv import Conv2d, Deconv2d
@@ -42,7 +43,7 @@ from minnet.layers.dropout import Dropout
 from minnet.layers.norm import BatchNorm
 from minnet.layers.shape import Flatten, Reshape
 from minnet.models.base import option
-from minnet.models.gan import NUM_CLASSES, GANConfig, GANTrainer
+from minnet.models.gan import GANConfig, GANTrainer
 
 PAPER = "004: Hernandez et al., Generative Models for Handwritten Digits"
 

@@ -17,6 +17,7 @@ Modules, one job each: ``catalog`` (file names, checksums, mirrors), ``idx`` (th
 ``dataset``, ``load``, ``info``.
 """
 
+from minnet.data.catalog import NUM_CLASSES
 from minnet.data.dataset import Dataset
 from minnet.data.fetch import fetch_mnist
 from minnet.data.info import mnist_info
@@ -24,4 +25,4 @@ from minnet.data.load import load_mnist
 from minnet.data.locate import locate_mnist
 from minnet.data.splits import SPLITS
 
-__all__ = ["SPLITS", "Dataset", "fetch_mnist", "load_mnist", "locate_mnist", "mnist_info"]
+__all__ = ["NUM_CLASSES", "SPLITS", "Dataset", "fetch_mnist", "load_mnist", "locate_mnist", "mnist_info"]

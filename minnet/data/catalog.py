@@ -7,6 +7,8 @@ or raw. Code reads ``catalog.FILES`` at call time, which lets tests substitute s
 import os
 from dataclasses import dataclass
 
+NUM_CLASSES = 10  # the digits 0-9: the labels every MNIST file holds
+
 
 @dataclass(frozen=True)
 class MnistFile:

@@ -19,12 +19,12 @@ import zlib
 
 import numpy as np
 
+from minnet.data.catalog import NUM_CLASSES
 from minnet.errors import MinnetError
 
 GZIP_MAGIC = b"\x1f\x8b"
 UNSIGNED_BYTE = 0x08
 IMAGE_SHAPE = (28, 28)
-N_CLASSES = 10
 
 
 def is_gzip(path):
@@ -119,7 +119,7 @@ def read_images(path):
 def read_labels(path):
     """Read an IDX file of digit labels: uint8 array (N,) with values 0-9."""
     labels = read_idx(path, ndim=1)
-    if labels.size and labels.max() >= N_CLASSES:
+    if labels.size and labels.max() >= NUM_CLASSES:
         raise MinnetError(f"{path}: label {labels.max()} found, labels must be 0-9")
     return labels
 

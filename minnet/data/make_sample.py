@@ -32,6 +32,7 @@ import argparse
 
 import numpy as np
 
+from minnet.data.catalog import NUM_CLASSES
 from minnet.data.checksum import contents_sha256
 from minnet.data.folder import read_part, require_full_set
 from minnet.data.sample import SAMPLE_PATH
@@ -39,7 +40,6 @@ from minnet.errors import MinnetError
 from minnet.fileio import atomic_write
 
 SEED = 0
-N_CLASSES = 10
 PER_CLASS = {"train": 400, "validation": 100, "test": 100}
 
 
@@ -62,11 +62,11 @@ def draw_indices(train_labels, test_labels, seed=SEED):
     n_train_per_class = PER_CLASS["train"] + PER_CLASS["validation"]
     picked_train = [
         rng.choice(np.flatnonzero(train_labels == digit), n_train_per_class, replace=False)
-        for digit in range(N_CLASSES)
+        for digit in range(NUM_CLASSES)
     ]
     picked_test = [
         rng.choice(np.flatnonzero(test_labels == digit), PER_CLASS["test"], replace=False)
-        for digit in range(N_CLASSES)
+        for digit in range(NUM_CLASSES)
     ]
     training_part = np.concatenate([rows[: PER_CLASS["train"]] for rows in picked_train])
     validation_part = np.concatenate([rows[PER_CLASS["train"] :] for rows in picked_train])
