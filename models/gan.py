@@ -6,7 +6,11 @@ label maps stacked on the image channels) to logits saying how likely the image 
 Each step (Goodfellow et al. 2014, Algorithm 1, with k = 1):
 
 1. **D step.** With x a real batch and x~ = G(z) a generated one, minimise
-   ``L_D = CE(D(x), real) + CE(D(x~), fake)``; G is not updated.
+   ``L_D = CE(D(x), real) + CE(D(x~), fake)``; G is not updated. A conditional D can also be
+   *matching-aware* (Reed et al. 2016, "GAN-CLS"): it sees the real batch a second time under
+   wrong labels y' and learns to call that fake too,
+   ``L_D = CE(D(x, y), real) + 1/2 [CE(D(x~, y), fake) + CE(D(x, y'), fake)]``,
+   so a sample only passes for real if it is the digit it was asked for.
 2. **G step.** On the same x~, minimise the non-saturating
    ``L_G = CE(D(x~), real) = -log D(x~)`` (default), or the papers' minimax form
    ``L_G = -CE(D(x~), fake) = log(1 - D(x~))`` (``--g-loss minimax``), back-propagating
@@ -79,7 +83,7 @@ class GANTrainer(Trainer):
     Config = GANConfig
     curves = {
         "losses.png": ["d_loss", "g_loss"],
-        "confidence.png": ["d_real", "d_fake", "d_fake_held_out"],
+        "confidence.png": ["d_real", "d_fake", "d_fake_held_out", "d_wrong_label"],
     }
 
     def __init__(self, config, rng):
@@ -100,6 +104,10 @@ class GANTrainer(Trainer):
     def real_target(self):
         """D's target probability for real images (below 1 with label smoothing)."""
         return self.config.real_label
+
+    def matching_aware(self):
+        """Whether D also learns to reject real images under wrong labels (conditional models)."""
+        return False
 
     # -- inputs -----------------------------------------------------------------------
     def noise(self, n, rng=None):
@@ -154,7 +162,14 @@ class GANTrainer(Trainer):
         logits_fake = self.discriminate(fake, maps)
         loss_real, g_real = discriminator_loss(logits_real, self.real_target())
         loss_fake, g_fake = discriminator_loss(logits_fake, 0.0)
-        self.discriminator_backward(g_fake, self.conditional)  # pops the fake batch first
+        logs = {}
+        if self.matching_aware():  # and real images under wrong labels towards "fake", half each
+            logits_wrong = self.discriminate(real, self.label_maps_for(self.one_hot(self.wrong_labels(labels))))
+            loss_wrong, g_wrong = discriminator_loss(logits_wrong, 0.0)
+            self.discriminator_backward(g_wrong / 2, self.conditional)  # pops the last pass first
+            loss_fake, g_fake = (loss_fake + loss_wrong) / 2, g_fake / 2
+            logs["d_wrong_label"] = float(real_probability(logits_wrong).mean())
+        self.discriminator_backward(g_fake, self.conditional)
         self.discriminator_backward(g_real, self.conditional)
         self.optimizers["D"].step()
 
@@ -167,7 +182,13 @@ class GANTrainer(Trainer):
             "g_loss": loss_g,
             "d_real": float(real_probability(logits_real).mean()),
             "d_fake": float(real_probability(logits_fake).mean()),
+            **logs,
         }
+
+    def wrong_labels(self, labels):
+        """For each label, another digit drawn uniformly from the nine it is not."""
+        labels = np.asarray(labels)
+        return (labels + self.rng.integers(1, NUM_CLASSES, size=len(labels))) % NUM_CLASSES
 
     def generator_step(self, fake, maps):
         """Update G so that D takes ``fake`` (just made by G, train mode) for real; returns L_G."""

@@ -24,11 +24,19 @@ the label given to both networks as the paper says:
        -> Conv 64->128 k4 s2 p1 (7x7) -> BN -> LeakyReLU -> flatten -> Dense 6272 -> 1 logit
     D ends in one logit rather than two nodes: the paper does not say, and one sigmoid output
     is the DCGAN convention.
-    G takes 4 update steps on the same noise for each D step (``--g-steps``; the TensorFlow
-    DCGAN of the time took 2). The paper does not say; minnet chose 4 by measurement: after 2
-    epochs on the full set, the MNIST classifier agreed with the asked digit on 0.77, 0.84,
-    0.93, 0.945 and 0.93 of 2,000 samples for 1 to 5 G steps (classifier-space FID 37.6, 22.7,
-    8.9, 8.6, 13.4).
+
+    Two training choices the paper does not describe were added to make the asked-for digit
+    reliable after a short training; ``--no-matching-aware`` and ``--g-steps 1`` undo them:
+
+    * D is matching-aware (Reed et al. 2016): it also sees each real batch under wrong labels
+      and learns to call that fake (see :mod:`minnet.models.gan`). Without it, D can accept a
+      well-drawn digit of the wrong class, and G learns the label only slowly.
+    * G takes 4 update steps on the same noise for each D step (``--g-steps``; the TensorFlow
+      DCGAN of the time took 2).
+
+    Measured after 2 epochs on the full set, seed 0: the fraction of 2,000 samples that the
+    MNIST classifier reads as the asked digit, for 1, 2 and 4 G steps, was 0.91, 0.96 and 0.99
+    with the matching-aware D, and 0.77, 0.84 and 0.95 without it (0.93 with 3 and 5 steps).
 """
 
 import dataclasses
@@ -90,6 +98,9 @@ class CDCGANConfig(GANConfig):
     batch_size: int = option(128, "images per training step (paper: 128)", min=1)
     channels: int = option(64, "channels of the first D convolution (G's last deconvolution)", min=1)
     g_steps: int = option(4, "G updates per D update, on the same noise (not in the paper; see the docstring)", min=1)
+    matching_aware: bool = option(
+        True, "D also learns to call real images under wrong labels fake (Reed et al. 2016; not in the paper)"
+    )
 
 
 class CDCGAN(GANTrainer):
@@ -98,6 +109,9 @@ class CDCGAN(GANTrainer):
     description = "conditional DCGAN: the digit label goes to both G and D"
     Config = CDCGANConfig
     conditional = True
+
+    def matching_aware(self):
+        return self.config.matching_aware
 
     def build_networks(self, config, rng):
         c = config.channels

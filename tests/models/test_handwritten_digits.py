@@ -28,7 +28,8 @@ def _train(name, data, steps=4, **overrides):
 def test_trains_without_nan_and_samples_in_range(name, data):
     trainer, logs = _train(name, data)
     for entry in logs:
-        assert set(entry) == {"d_loss", "g_loss", "d_real", "d_fake"}
+        matching_aware = {"d_wrong_label"} if name == "cdcgan" else set()
+        assert set(entry) == {"d_loss", "g_loss", "d_real", "d_fake"} | matching_aware
         assert all(np.isfinite(v) for v in entry.values())
     labels = np.arange(10) if trainer.conditional else None
     samples = trainer.sample(10, labels=labels, rng=np.random.default_rng(0))
@@ -98,3 +99,41 @@ def _all_layers(layer):
     yield layer
     for child in layer.sublayers().values():
         yield from _all_layers(child)
+
+
+def test_wrong_labels_are_always_another_digit(data):
+    trainer = build("cdcgan", SMALL["cdcgan"], seed=0)
+    labels = np.arange(1000) % 10
+    wrong = trainer.wrong_labels(labels)
+    assert not np.any(wrong == labels)
+    assert all(set(wrong[labels == digit]) == set(range(10)) - {digit} for digit in range(10))
+
+
+@pytest.mark.parametrize("matching_aware", [True, False])
+def test_discriminator_gradient_weighs_its_three_passes(data, monkeypatch, matching_aware):
+    """D's update follows L_D = CE(D(x, y), real) + 1/2 [CE(D(G(z), y), fake) + CE(D(x, y'), fake)],
+    or CE(D(x, y), real) + CE(D(G(z), y), fake) without the wrong-label pass."""
+    trainer = build("cdcgan", {**SMALL["cdcgan"], "matching_aware": matching_aware, "g_steps": 1}, seed=0)
+    x, y = next(iter(data.batches(64, 0)))
+    z = trainer.noise(len(x))
+    wrong = (y + 3) % 10
+    monkeypatch.setattr(trainer, "noise", lambda n, rng=None: z)
+    monkeypatch.setattr(trainer, "wrong_labels", lambda labels: wrong)
+    d_optimizer = trainer.optimizers["D"]
+    # the gradient of each term, taken before the step changes D
+    real = x[:, None] * 2 - 1
+    fake = trainer.generate(z, trainer.one_hot(y))  # in training mode, as train_step makes it
+    terms = []
+    for images, labels, target in [(real, y, 1.0), (fake, y, 0.0), (real, wrong, 0.0)]:
+        logits = trainer.discriminate(images, trainer.label_maps_for(trainer.one_hot(labels)))
+        trainer.discriminator_backward(discriminator_loss(logits, target)[1], conditional=True)
+        terms.append(d_optimizer.flat.grads.copy())
+        d_optimizer.zero_grad()
+    expected = terms[0] + (terms[1] + terms[2]) / 2 if matching_aware else terms[0] + terms[1]
+    # train_step's G step back-propagates through the forward above
+    monkeypatch.setattr(trainer, "generate", lambda z_, onehot, train=True: fake)
+    seen = []
+    monkeypatch.setattr(d_optimizer, "step", lambda: seen.append(d_optimizer.flat.grads.copy()))
+    logs = trainer.train_step(x, y)
+    np.testing.assert_allclose(seen[0], expected, rtol=1e-4, atol=1e-6)
+    assert ("d_wrong_label" in logs) == matching_aware
