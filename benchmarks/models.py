@@ -1,0 +1,283 @@
+"""Time of one whole GAN training step of minnet's models, against the same step in PyTorch.
+
+    python benchmarks/models.py [--models NAME ...] [--repeats N] [--threads N] [--cpu-time]
+
+Everything is float32 on the CPU. A step is ``trainer.train_step(images, labels)`` of the model
+at its default settings (``minnet.models.build(name, {}, seed=0)``) on a fixed random batch of its
+batch size: one D update, on real images and on G's samples (and, for the matching-aware
+``cdcgan``, on real images under wrong labels), then ``g_steps`` G updates, each a G forward
+pass (the first reuses the D step's samples), a D forward pass, the backward pass through D into
+G and an Adam step on G; D's gradient from the G step is discarded. The torch step is the same
+networks written with ``torch.nn`` (same layers, sizes, BatchNorm, LeakyReLU 0.2 and Dropout)
+and the same passes, losses, Adam settings and gradient clipping. The parameter counts of the
+two are printed and must agree.
+
+The table gives the median time of a step, the ratio minnet / torch and the seconds an epoch of
+60,000 images would take at that speed (``60000 // batch`` steps, as ``minnet train`` takes).
+Without torch only minnet is timed.
+
+By default both libraries use their own thread counts (all cores). On a machine shared with
+other work, ``--threads 1 --cpu-time`` gives repeatable numbers: one thread each, timed by the
+CPU time the process used rather than by the wall clock.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import minnet  # noqa: F401  # isort: skip  # before NumPy: sets OpenBLAS's thread timeout
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import numpy_blas, set_numpy_blas_threads, time_ms  # noqa: E402
+
+from minnet import threads  # noqa: E402
+from minnet.data import NUM_CLASSES  # noqa: E402
+from minnet.models import build  # noqa: E402
+from minnet.models.experiments_with_gans import D_SLOPE, conv_padding, feature_sides  # noqa: E402
+
+try:
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+except ImportError:
+    torch = None
+
+MODELS = ("cdcgan", "gan", "gan-conv")
+EPOCH_IMAGES = 60_000  # the MNIST training set
+SIDE = 28
+
+
+# -- the torch networks: (G, D) for a minnet model's config --------------------------------
+
+
+def torch_cdcgan(config):
+    """G: [z, one-hot y] -> Dense -> BN -> ReLU -> 2c x 7x7 -> Deconv -> BN -> ReLU -> Deconv -> tanh.
+
+    D: [image, 10 label maps] -> Conv -> LeakyReLU -> Conv -> BN -> LeakyReLU -> Dense 1 logit.
+    """
+    c = config.channels
+    G = nn.Sequential(
+        nn.Linear(config.z_dim + NUM_CLASSES, 2 * c * 7 * 7),
+        nn.BatchNorm1d(2 * c * 7 * 7),
+        nn.ReLU(),
+        nn.Unflatten(1, (2 * c, 7, 7)),
+        nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
+        nn.BatchNorm2d(c),
+        nn.ReLU(),
+        nn.ConvTranspose2d(c, 1, 4, 2, 1),
+        nn.Tanh(),
+    )
+    D = nn.Sequential(
+        nn.Conv2d(1 + NUM_CLASSES, c, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(c, 2 * c, 4, 2, 1),
+        nn.BatchNorm2d(2 * c),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(2 * c * 7 * 7, 1),
+    )
+    return G, D
+
+
+def torch_gan(config):
+    """G: z -> Dense 150 -> ReLU -> Dense 300 -> ReLU -> Dense 784 -> tanh; D the reverse, 2 logits.
+
+    With ``stable``: LeakyReLU, BN after G's hidden layers, dropout 0.3 after D's.
+    """
+    act = (lambda: nn.LeakyReLU(0.2)) if config.stable else nn.ReLU
+    sizes = [config.z_dim, *config.hidden, SIDE * SIDE]
+    g_layers = []
+    for n_in, n_out in zip(sizes[:-2], sizes[1:-1]):
+        g_layers += [nn.Linear(n_in, n_out), *([nn.BatchNorm1d(n_out)] if config.stable else []), act()]
+    g_layers += [nn.Linear(sizes[-2], sizes[-1]), nn.Tanh(), nn.Unflatten(1, (1, SIDE, SIDE))]
+    d_layers = [nn.Flatten()]
+    for n_in, n_out in zip(sizes[:0:-1], sizes[-2:0:-1]):  # 784 -> 300 -> 150
+        d_layers += [nn.Linear(n_in, n_out), act(), *([nn.Dropout(0.3)] if config.stable else [])]
+    d_layers.append(nn.Linear(sizes[1], 2))  # [generated, real]
+    return nn.Sequential(*g_layers), nn.Sequential(*d_layers)
+
+
+def torch_gan_conv(config):
+    """D: L x [Conv -> LeakyReLU -> Dropout] -> Dense 1; G: Dense -> ReLU -> L transposed convs -> tanh."""
+    sides = feature_sides(config, pooling=False)
+    c, k, stride, pad = config.channels, config.filter_size, config.stride, conv_padding(config)
+
+    def dropout(p):
+        return [nn.Dropout(p)] if p > 0 else []
+
+    d_layers = []
+    for c_in in [1] + [c] * (config.layers - 1):
+        d_layers += [nn.Conv2d(c_in, c, k, stride, pad), nn.LeakyReLU(D_SLOPE), *dropout(config.dropout)]
+    D = nn.Sequential(*d_layers, nn.Flatten(), nn.Linear(c * sides[-1] ** 2, 1))
+
+    g_layers = [nn.Linear(config.z_dim, c * sides[-1] ** 2), nn.ReLU(), *dropout(config.g_dropout)]
+    g_layers.append(nn.Unflatten(1, (c, sides[-1], sides[-1])))
+    for layer in range(config.layers, 0, -1):
+        output_padding = (sides[layer - 1] + 2 * pad - k) % stride
+        g_layers.append(nn.ConvTranspose2d(c, c if layer > 1 else 1, k, stride, pad, output_padding))
+        if layer > 1:
+            g_layers += [nn.ReLU(), *dropout(config.g_dropout)]
+    return nn.Sequential(*g_layers, nn.Tanh()), D
+
+
+TORCH_BUILDERS = {"cdcgan": torch_cdcgan, "gan": torch_gan, "gan-conv": torch_gan_conv}
+
+
+# -- the steps -----------------------------------------------------------------------------
+
+
+def batch_for(config):
+    """A fixed random batch: images float32 (B, 28, 28) in [0, 1] and int64 labels."""
+    rng = np.random.default_rng(0)
+    images = rng.random((config.batch_size, SIDE, SIDE), dtype=np.float32)
+    return images, rng.integers(0, NUM_CLASSES, size=config.batch_size)
+
+
+def minnet_step(trainer, images, labels):
+    def step():
+        trainer.train_step(images, labels)
+
+    return step
+
+
+def torch_loss(logits, real_target):
+    """minnet's discriminator_loss: BCE of one logit, or softmax CE against [1 - t, t] of two."""
+    if logits.shape[1] == 1:
+        return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, real_target))
+    targets = torch.tensor([1 - real_target, real_target]).expand(len(logits), 2)
+    return F.cross_entropy(logits, targets)
+
+
+def torch_step(trainer, G, D, images, labels):
+    """The step of minnet's GANTrainer.train_step, written in torch for the networks G and D."""
+    config = trainer.config
+    conditional, matching_aware = trainer.conditional, trainer.matching_aware()
+    adam = {"lr": config.lr, "betas": (config.beta1, config.beta2)}
+    optimizers = {G: torch.optim.Adam(G.parameters(), **adam), D: torch.optim.Adam(D.parameters(), **adam)}
+    images, labels = torch.from_numpy(images), torch.from_numpy(labels)
+
+    def update(net):
+        if config.clip_norm > 0:
+            nn.utils.clip_grad_norm_(net.parameters(), config.clip_norm)
+        optimizers[net].step()
+        optimizers[net].zero_grad()
+
+    def label_maps(y):
+        return F.one_hot(y, NUM_CLASSES).float()[:, :, None, None].expand(-1, -1, SIDE, SIDE).contiguous()
+
+    def discriminate(x, maps):
+        return D(x if maps is None else torch.cat([x, maps], dim=1))
+
+    def generator_loss(logits):
+        if config.g_loss == "minimax":
+            return -torch_loss(logits, 0.0)
+        return torch_loss(logits, 1.0)
+
+    def step():
+        batch = len(images)
+        real = images[:, None] * 2 - 1
+        if config.z_dist == "uniform":
+            z = torch.rand(batch, config.z_dim) * 2 - 1
+        else:
+            z = torch.randn(batch, config.z_dim)
+        maps = None
+        if conditional:
+            z = torch.cat([z, F.one_hot(labels, NUM_CLASSES).float()], dim=1)
+            maps = label_maps(labels)
+        fake = G(z)
+
+        # D step: G's samples enter detached, so that nothing flows back into G.
+        loss_real = torch_loss(discriminate(real, maps), trainer.real_target())
+        loss_fake = torch_loss(discriminate(fake.detach(), maps), 0.0)
+        if matching_aware:
+            wrong = (labels + torch.randint(1, NUM_CLASSES, labels.shape)) % NUM_CLASSES
+            loss_fake = (loss_fake + torch_loss(discriminate(real, label_maps(wrong)), 0.0)) / 2
+        d_loss = loss_real + loss_fake
+        d_loss.backward()
+        update(D)
+
+        # G steps: through the updated D, on the same z; D's gradients are thrown away.
+        for g_step in range(config.g_steps):
+            g_loss = generator_loss(discriminate(fake if g_step == 0 else G(z), maps))
+            g_loss.backward()
+            optimizers[D].zero_grad()
+            update(G)
+        return d_loss.item(), g_loss.item()
+
+    return step
+
+
+def parameters(trainer):
+    return sum(net.num_parameters() for net in trainer.networks.values())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--models", nargs="+", choices=MODELS, default=list(MODELS), help="models to time (default all)"
+    )
+    parser.add_argument("--repeats", type=int, default=10, help="timed steps per model (default 10)")
+    parser.add_argument("--threads", type=int, help="CPU threads for NumPy's BLAS, minnet's copies and torch")
+    parser.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not wall time")
+    args = parser.parse_args(argv)
+
+    if args.threads:
+        if not set_numpy_blas_threads(args.threads):
+            print("warning: could not set the number of BLAS threads of NumPy")
+        threads.set_count(args.threads)
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+    clock = time.process_time if args.cpu_time else time.perf_counter
+
+    timed_by = "process CPU time" if args.cpu_time else "wall time"
+    print(f"minnet on cpu, float32, median {timed_by} of {args.repeats} training steps")
+    coretype = os.environ.get("OPENBLAS_CORETYPE", "(unset)")
+    blas_threads = args.threads or "default"
+    print(f"numpy {np.__version__} ({numpy_blas()}, {blas_threads} threads); OPENBLAS_CORETYPE={coretype}")
+    timeout = os.environ["OPENBLAS_THREAD_TIMEOUT"]
+    print(f"minnet copies on {threads.count()} threads; OPENBLAS_THREAD_TIMEOUT={timeout}")
+    if torch is not None:
+        torch.manual_seed(0)
+        print(f"torch {torch.__version__} on cpu, {torch.get_num_threads()} CPU threads")
+    else:
+        print("torch: not compared (not installed)")
+
+    # Build everything first, so that a model whose torch copy differs fails before any timing.
+    models = {}
+    for name in args.models:
+        trainer = build(name, {}, seed=0)
+        nets = TORCH_BUILDERS[name](trainer.config) if torch is not None else None
+        count = parameters(trainer)
+        line = f"{name}: {count:,} parameters in minnet"
+        if nets is not None:
+            torch_count = sum(p.numel() for net in nets for p in net.parameters())
+            assert torch_count == count, f"{name}: torch has {torch_count:,} parameters, minnet {count:,}"
+            line += f", {torch_count:,} in torch"
+        print(line)
+        models[name] = trainer, nets
+    print()
+
+    header = f"{'model':<10} {'batch':>5} {'minnet ms':>10}"
+    if torch is not None:
+        header += f" {'torch ms':>9} {'ratio':>6} {'minnet s/epoch':>15} {'torch s/epoch':>14}"
+    else:
+        header += f" {'minnet s/epoch':>15}"
+    print(header)
+    print("-" * len(header))
+    for name, (trainer, nets) in models.items():
+        images, labels = batch_for(trainer.config)
+        steps = EPOCH_IMAGES // trainer.config.batch_size
+        ms = time_ms(minnet_step(trainer, images, labels), args.repeats, clock=clock)
+        row = f"{name:<10} {trainer.config.batch_size:>5} {ms:10.1f}"
+        if nets is None:
+            row += f" {ms * steps / 1e3:15.1f}"
+        else:
+            torch_ms = time_ms(torch_step(trainer, *nets, images, labels), args.repeats, clock=clock)
+            row += f" {torch_ms:9.1f} {ms / torch_ms:6.2f} {ms * steps / 1e3:15.1f} {torch_ms * steps / 1e3:14.1f}"
+        print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()
