@@ -8,11 +8,14 @@ clock starts and before it stops: the time is then that of the work, not of queu
 """
 
 import ctypes
+import os
 import re
 import statistics
 import time
 
 import numpy as np
+
+from minnet import threads
 
 
 def time_ms(step, repeats=20, warmup=3, synchronize=lambda: None, clock=time.perf_counter):
@@ -85,3 +88,38 @@ def set_numpy_blas_threads(n):
         return False
     set_num_threads(ctypes.c_int(n))
     return True
+
+
+def add_timing_arguments(parser, repeats, unit):
+    """The options every benchmark takes: ``--repeats``, ``--threads`` and ``--cpu-time``.
+
+    By default both libraries use their own thread counts (all cores). On a machine shared with
+    other work, ``--threads 1 --cpu-time`` gives repeatable numbers: one thread each, timed by
+    the CPU time the process used rather than by the wall clock.
+    """
+    parser.add_argument("--repeats", type=int, default=repeats, help=f"timed runs per {unit} (default {repeats})")
+    parser.add_argument("--threads", type=int, help="CPU threads for NumPy's BLAS, minnet's copies and torch")
+    parser.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not wall time")
+
+
+def set_up_cpu(args, torch, what):
+    """Apply ``--threads``, print how NumPy, minnet and torch run, and return the clock to time with.
+
+    ``torch`` is the module, or None where it is not installed; ``what`` names one timed step.
+    """
+    if args.threads:
+        if not set_numpy_blas_threads(args.threads):
+            print("warning: could not set the number of BLAS threads of NumPy")
+        threads.set_count(args.threads)
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+    timed_by = "process CPU time" if args.cpu_time else "wall time"
+    print(f"float32, median {timed_by} of {args.repeats} {what}")
+    coretype = os.environ.get("OPENBLAS_CORETYPE", "(unset)")
+    blas_threads = args.threads or "default"
+    print(f"numpy {np.__version__} ({numpy_blas()}, {blas_threads} threads); OPENBLAS_CORETYPE={coretype}")
+    timeout = os.environ.get("OPENBLAS_THREAD_TIMEOUT", "(unset)")
+    print(f"minnet copies on {threads.count()} threads; OPENBLAS_THREAD_TIMEOUT={timeout}")
+    if torch is not None:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    return time.process_time if args.cpu_time else time.perf_counter

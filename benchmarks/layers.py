@@ -7,17 +7,12 @@ pass of a fixed random upstream gradient, for the input and every parameter, in 
 the equivalent torch module. The table gives the median time of a step, minnet's throughput
 (matrix-product FLOPs of forward and backward: three products of equal size for these layers)
 and the ratio minnet / torch. Without torch only minnet is timed; on ``--device gpu`` torch is
-timed on CUDA when it can use it.
-
-By default both libraries use their own thread counts (all cores). On a machine shared with
-other work, ``--threads 1 --cpu-time`` gives repeatable numbers: one thread each, timed by the
-CPU time the process used rather than by the wall clock.
+timed on CUDA when it can use it. Threads and clocks: :func:`harness.add_timing_arguments`.
 """
 
 import argparse
 import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,9 +20,9 @@ import minnet  # noqa: F401  # isort: skip  # before NumPy: sets OpenBLAS's thre
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import gflops, numpy_blas, set_numpy_blas_threads, time_ms  # noqa: E402
+from harness import add_timing_arguments, gflops, set_up_cpu, time_ms  # noqa: E402
 
-from minnet import backend, threads  # noqa: E402
+from minnet import backend  # noqa: E402
 from minnet.layers.conv import Conv2d, Deconv2d  # noqa: E402
 from minnet.layers.dense import Dense  # noqa: E402
 from minnet.layers.pooling import MaxPool2d  # noqa: E402
@@ -176,32 +171,15 @@ def torch_device(device):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=backend.DEVICES, default="cpu")
-    parser.add_argument("--repeats", type=int, default=20, help="timed runs per layer (default 20)")
-    parser.add_argument("--threads", type=int, help="CPU threads for NumPy's BLAS, minnet's copies and torch")
-    parser.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not wall time")
+    add_timing_arguments(parser, repeats=20, unit="layer")
     args = parser.parse_args(argv)
 
     backend.use(args.device)
     against = torch_device(args.device)
     torch_sync = torch.cuda.synchronize if against == "cuda" else (lambda: None)
-    if args.threads:
-        if not set_numpy_blas_threads(args.threads):
-            print("warning: could not set the number of BLAS threads of NumPy")
-        threads.set_count(args.threads)
-        if torch is not None:
-            torch.set_num_threads(args.threads)
-    clock = time.process_time if args.cpu_time else time.perf_counter
-
-    timed_by = "process CPU time" if args.cpu_time else "wall time"
-    print(f"minnet on {args.device}, float32, median {timed_by} of {args.repeats} forward+backward steps")
-    coretype = os.environ.get("OPENBLAS_CORETYPE", "(unset)")
-    blas_threads = args.threads or "default"
-    print(f"numpy {np.__version__} ({numpy_blas()}, {blas_threads} threads); OPENBLAS_CORETYPE={coretype}")
-    timeout = os.environ["OPENBLAS_THREAD_TIMEOUT"]
-    print(f"minnet copies on {threads.count()} threads; OPENBLAS_THREAD_TIMEOUT={timeout}")
-    if against:
-        print(f"torch {torch.__version__} on {against}, {torch.get_num_threads()} CPU threads")
-    else:
+    print(f"minnet on {args.device}, torch on {against or '-'}")
+    clock = set_up_cpu(args, torch, "forward+backward steps")
+    if not against:
         print("torch: not compared (" + ("not installed" if torch is None else "no CUDA") + ")")
     print()
 

@@ -16,23 +16,19 @@ The table gives the median time of a step, the ratio minnet / torch and the seco
 60,000 images would take at that speed (``60000 // batch`` steps, as ``minnet train`` takes).
 Without torch only minnet is timed.
 
-By default both libraries use their own thread counts (all cores). On a machine shared with
-other work, ``--threads 1 --cpu-time`` gives repeatable numbers: one thread each, timed by the
-CPU time the process used rather than by the wall clock.
+Threads and clocks: :func:`harness.add_timing_arguments`.
 """
 
 import argparse
 import os
 import sys
-import time
 
 import minnet  # noqa: F401  # isort: skip  # before NumPy: sets OpenBLAS's thread timeout
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import numpy_blas, set_numpy_blas_threads, time_ms  # noqa: E402
+from harness import add_timing_arguments, set_up_cpu, time_ms  # noqa: E402
 
-from minnet import threads  # noqa: E402
 from minnet.data import NUM_CLASSES  # noqa: E402
 from minnet.models import build  # noqa: E402
 from minnet.models.experiments_with_gans import D_SLOPE, conv_padding, feature_sides  # noqa: E402
@@ -218,29 +214,12 @@ def main(argv=None):
     parser.add_argument(
         "--models", nargs="+", choices=MODELS, default=list(MODELS), help="models to time (default all)"
     )
-    parser.add_argument("--repeats", type=int, default=10, help="timed steps per model (default 10)")
-    parser.add_argument("--threads", type=int, help="CPU threads for NumPy's BLAS, minnet's copies and torch")
-    parser.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not wall time")
+    add_timing_arguments(parser, repeats=10, unit="model")
     args = parser.parse_args(argv)
 
-    if args.threads:
-        if not set_numpy_blas_threads(args.threads):
-            print("warning: could not set the number of BLAS threads of NumPy")
-        threads.set_count(args.threads)
-        if torch is not None:
-            torch.set_num_threads(args.threads)
-    clock = time.process_time if args.cpu_time else time.perf_counter
-
-    timed_by = "process CPU time" if args.cpu_time else "wall time"
-    print(f"minnet on cpu, float32, median {timed_by} of {args.repeats} training steps")
-    coretype = os.environ.get("OPENBLAS_CORETYPE", "(unset)")
-    blas_threads = args.threads or "default"
-    print(f"numpy {np.__version__} ({numpy_blas()}, {blas_threads} threads); OPENBLAS_CORETYPE={coretype}")
-    timeout = os.environ["OPENBLAS_THREAD_TIMEOUT"]
-    print(f"minnet copies on {threads.count()} threads; OPENBLAS_THREAD_TIMEOUT={timeout}")
+    clock = set_up_cpu(args, torch, "training steps, on the CPU")
     if torch is not None:
         torch.manual_seed(0)
-        print(f"torch {torch.__version__} on cpu, {torch.get_num_threads()} CPU threads")
     else:
         print("torch: not compared (not installed)")
 
