@@ -262,23 +262,20 @@ class ConvGAN(GANTrainer):
     paper = PAPER
     description = "DCGAN: transposed convolutions in G, convolutions in D, no pooling"
     Config = ConvConfig
+    pooling = False
 
     def build_networks(self, config, rng):
-        D = conv_discriminator(config, rng, pooling=False)  # first: its checks name pooling too
+        D = conv_discriminator(config, rng, pooling=self.pooling)  # first: its checks name pooling too
         return deconv_generator(config, rng), D
 
 
-class ConvPoolGAN(GANTrainer):
+class ConvPoolGAN(ConvGAN):
     """Paper 003's DCGAN with max pooling in D (see the module docstring)."""
 
     name = "gan-conv-pool"
-    paper = PAPER
     description = "DCGAN with 2x2 stride-1 max pooling after D's convolutions"
     Config = ConvPoolConfig
-
-    def build_networks(self, config, rng):
-        D = conv_discriminator(config, rng, pooling=True)  # first: its checks name pooling too
-        return deconv_generator(config, rng), D
+    pooling = True
 
 
 # -- LSTM -----------------------------------------------------------------------------------
