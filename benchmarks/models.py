@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import add_timing_arguments, set_up_cpu, time_ms  # noqa: E402
 
+from minnet import memory  # noqa: E402
 from minnet.data import NUM_CLASSES  # noqa: E402
 from minnet.models import build  # noqa: E402
 from minnet.models.experiments_with_gans import D_SLOPE, conv_padding, feature_sides  # noqa: E402
@@ -218,6 +219,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     clock = set_up_cpu(args, torch, "training steps, on the CPU")
+    kept = memory.keep_freed_memory()  # as minnet train does; torch's CPU tensors come from malloc too
+    print(f"freed memory kept for reuse (minnet.memory): {'yes' if kept else 'no (not glibc)'}")
     if torch is not None:
         torch.manual_seed(0)
     else:

@@ -28,7 +28,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from minnet import backend, images
+from minnet import backend, images, memory
 from minnet.checkpoint import load_checkpoint, save_checkpoint
 from minnet.errors import MinnetError
 from minnet.fileio import atomic_write
@@ -186,8 +186,10 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
 
     Returns the final :class:`Position`. Ctrl-C saves a checkpoint and re-raises
     ``KeyboardInterrupt``; a NaN stops with a :class:`MinnetError` and keeps the last good
-    checkpoint.
+    checkpoint. The process keeps the memory it frees for the next step
+    (:func:`minnet.memory.keep_freed_memory`).
     """
+    memory.keep_freed_memory()
     position = position or Position()
     if position.global_step or position.epoch:
         _forget_after(run_dir, position)
