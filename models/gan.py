@@ -1,8 +1,9 @@
 """The training procedure shared by every GAN in minnet (papers 003 and 004).
 
 A generator G maps noise z (and, for conditional models, a one-hot label y) to an image in
-[-1, 1] (tanh output); a discriminator D maps an image (and, for conditional models, y as ten
-label maps stacked on the image channels) to logits saying how likely the image is real.
+[-1, 1] (tanh output); a discriminator D maps an image to logits saying how likely the image is
+real. A conditional D takes ``[image, y]``: its first layer sees the label (cdcgan's, a
+:class:`~minnet.layers.conditional.LabelledConv2d`, as ten label maps stacked on the image).
 Each step (Goodfellow et al. 2014, Algorithm 1, with k = 1):
 
 1. **D step.** With x a real batch and x~ = G(z) a generated one, minimise
@@ -31,7 +32,6 @@ from minnet import backend, losses
 from minnet.backend import to_numpy
 from minnet.data import NUM_CLASSES
 from minnet.layers.activations import sigmoid, softmax
-from minnet.layers.shape import Concat
 from minnet.models.base import Config, Trainer, option
 from minnet.optim import Adam
 
@@ -93,7 +93,6 @@ class GANTrainer(Trainer):
         clip = config.clip_norm or None
         adam = {"lr": config.lr, "beta1": config.beta1, "beta2": config.beta2, "clip_norm": clip}
         self.optimizers = {"G": Adam(self.G, **adam), "D": Adam(self.D, **adam)}
-        self.label_maps = Concat(axis=1)
         held_out_rng = np.random.default_rng(rng.integers(2**32))
         self.held_out_z = self.noise(HELD_OUT_NOISE, held_out_rng)
         self.held_out_labels = np.arange(HELD_OUT_NOISE) % NUM_CLASSES
@@ -127,25 +126,16 @@ class GANTrainer(Trainer):
             z = backend.xp_of(z).concatenate([z, onehot], axis=1)
         return self.G.forward(z, train=train)
 
-    def label_maps_for(self, onehot):
-        """A conditional D's view of the label: 10 constant 28x28 maps (None if unconditional)."""
+    def discriminate(self, images, onehot, train=True):
+        """D's logits for ``images``; a conditional D also takes the labels ``onehot`` (B, 10)."""
         if onehot is None:
-            return None
-        xp = backend.xp_of(onehot)
-        return xp.ascontiguousarray(xp.broadcast_to(onehot[:, :, None, None], onehot.shape + (28, 28)))
-
-    def discriminate(self, images, maps, train=True):
-        """D's logits; a conditional D sees its label ``maps`` stacked beside the image."""
-        if maps is None:
             return self.D.forward(images, train=train)
-        return self.D.forward(self.label_maps.forward([images, maps], train=train), train=train)
+        return self.D.forward([images, onehot], train=train)
 
-    def discriminator_backward(self, g_logits, conditional):
-        """Back-propagate through D (and the label concatenation); returns dL/dimage."""
+    def discriminator_backward(self, g_logits):
+        """Back-propagate through D; returns dL/dimage (a conditional D's label gradient is dropped)."""
         g_input = self.D.backward(g_logits)
-        if conditional:
-            g_input, _ = self.label_maps.backward(g_input)
-        return g_input
+        return g_input[0] if self.conditional else g_input
 
     # -- one step ---------------------------------------------------------------------
     def train_step(self, images, labels):
@@ -153,29 +143,28 @@ class GANTrainer(Trainer):
         batch = len(images)
         real = self.to_device(images[:, None] * 2 - 1)  # (B, 1, 28, 28) in [-1, 1]
         onehot = self.one_hot(labels) if self.conditional else None
-        maps = self.label_maps_for(onehot)  # made once, seen by D in every pass of this step
         z = self.noise(batch)
         fake = self.generate(z, onehot)
 
         # D step: real images towards "real", generated ones towards "fake".
-        logits_real = self.discriminate(real, maps)
-        logits_fake = self.discriminate(fake, maps)
+        logits_real = self.discriminate(real, onehot)
+        logits_fake = self.discriminate(fake, onehot)
         loss_real, g_real = discriminator_loss(logits_real, self.real_target())
         loss_fake, g_fake = discriminator_loss(logits_fake, 0.0)
         logs = {}
         if self.matching_aware():  # and real images under wrong labels towards "fake", half each
-            logits_wrong = self.discriminate(real, self.label_maps_for(self.one_hot(self.wrong_labels(labels))))
+            logits_wrong = self.discriminate(real, self.one_hot(self.wrong_labels(labels)))
             loss_wrong, g_wrong = discriminator_loss(logits_wrong, 0.0)
-            self.discriminator_backward(g_wrong / 2, self.conditional)  # pops the last pass first
+            self.discriminator_backward(g_wrong / 2)  # pops the last pass first
             loss_fake, g_fake = (loss_fake + loss_wrong) / 2, g_fake / 2
             logs["d_wrong_label"] = float(real_probability(logits_wrong).mean())
-        self.discriminator_backward(g_fake, self.conditional)
-        self.discriminator_backward(g_real, self.conditional)
+        self.discriminator_backward(g_fake)
+        self.discriminator_backward(g_real)
         self.optimizers["D"].step()
 
         # G steps: through the updated D, on the same z (the first reuses the batch made above).
         for step in range(self.config.g_steps):
-            loss_g = self.generator_step(fake if step == 0 else self.generate(z, onehot), maps)
+            loss_g = self.generator_step(fake if step == 0 else self.generate(z, onehot), onehot)
 
         return {
             "d_loss": float(loss_real + loss_fake),
@@ -190,15 +179,15 @@ class GANTrainer(Trainer):
         labels = np.asarray(labels)
         return (labels + self.rng.integers(1, NUM_CLASSES, size=len(labels))) % NUM_CLASSES
 
-    def generator_step(self, fake, maps):
+    def generator_step(self, fake, onehot):
         """Update G so that D takes ``fake`` (just made by G, train mode) for real; returns L_G."""
-        logits = self.discriminate(fake, maps)
+        logits = self.discriminate(fake, onehot)
         if self.config.g_loss == "minimax":  # minimise log(1 - D(G(z))) = -CE(D(G(z)), fake)
             loss_g, g_logits = discriminator_loss(logits, 0.0)
             loss_g, g_logits = -loss_g, -g_logits
         else:  # minimise -log D(G(z)) = CE(D(G(z)), real)
             loss_g, g_logits = discriminator_loss(logits, 1.0)
-        self.G.backward(self.discriminator_backward(g_logits, self.conditional))
+        self.G.backward(self.discriminator_backward(g_logits))
         self.optimizers["D"].zero_grad()  # D's share of the G step is not an update of D
         self.optimizers["G"].step()
         return float(loss_g)
@@ -207,7 +196,7 @@ class GANTrainer(Trainer):
         """D's mean confidence on images generated from the fixed held-out noise (eval mode)."""
         onehot = self.one_hot(self.held_out_labels) if self.conditional else None
         fake = self.generate(self.held_out_z, onehot, train=False)
-        logits = self.discriminate(fake, self.label_maps_for(onehot), train=False)
+        logits = self.discriminate(fake, onehot, train=False)
         return {"d_fake_held_out": float(real_probability(logits).mean())}
 
     # -- sampling ---------------------------------------------------------------------

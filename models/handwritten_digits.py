@@ -45,6 +45,7 @@ import itertools
 from minnet.data import NUM_CLASSES
 from minnet.layers.activations import LeakyReLU, ReLU, Tanh
 from minnet.layers.base import Sequential
+from minnet.layers.conditional import LabelledConv2d
 from minnet.layers.conv import Conv2d, Deconv2d
 from minnet.layers.dense import Dense
 from minnet.layers.dropout import Dropout
@@ -128,7 +129,7 @@ class CDCGAN(GANTrainer):
             Tanh(),
         )
         D = Sequential(
-            Conv2d(1 + NUM_CLASSES, c, 4, stride=2, pad=1, init=init, rng=rng),
+            LabelledConv2d(1, NUM_CLASSES, c, 4, stride=2, pad=1, init=init, rng=rng),
             LeakyReLU(0.2),
             Conv2d(c, 2 * c, 4, stride=2, pad=1, init=init, rng=rng),
             BatchNorm(2 * c),

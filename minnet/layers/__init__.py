@@ -7,6 +7,7 @@ base.py         Layer (the contract), Sequential
 dense.py        Dense
 activations.py  ReLU, LeakyReLU, Tanh, Sigmoid, Softmax
 conv.py         Conv2d, Deconv2d (transposed convolution); im2col.py does the lowering
+conditional.py  LabelledConv2d (a Conv2d over an image stacked with constant label maps)
 pooling.py      MaxPool2d
 norm.py         BatchNorm
 dropout.py      Dropout
@@ -17,6 +18,7 @@ shape.py        Flatten, Reshape, Concat
 
 from minnet.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from minnet.layers.base import Layer, Sequential
+from minnet.layers.conditional import LabelledConv2d
 from minnet.layers.conv import Conv2d, Deconv2d
 from minnet.layers.dense import Dense
 from minnet.layers.dropout import Dropout
@@ -34,6 +36,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "Flatten",
+    "LabelledConv2d",
     "LSTMCell",
     "Layer",
     "LeakyReLU",

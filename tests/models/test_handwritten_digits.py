@@ -125,8 +125,8 @@ def test_discriminator_gradient_weighs_its_three_passes(data, monkeypatch, match
     fake = trainer.generate(z, trainer.one_hot(y))  # in training mode, as train_step makes it
     terms = []
     for images, labels, target in [(real, y, 1.0), (fake, y, 0.0), (real, wrong, 0.0)]:
-        logits = trainer.discriminate(images, trainer.label_maps_for(trainer.one_hot(labels)))
-        trainer.discriminator_backward(discriminator_loss(logits, target)[1], conditional=True)
+        logits = trainer.discriminate(images, trainer.one_hot(labels))
+        trainer.discriminator_backward(discriminator_loss(logits, target)[1])
         terms.append(d_optimizer.flat.grads.copy())
         d_optimizer.zero_grad()
     expected = terms[0] + (terms[1] + terms[2]) / 2 if matching_aware else terms[0] + terms[1]
