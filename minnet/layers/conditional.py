@@ -24,6 +24,8 @@ with ``dL/dU`` back-propagated through ``conv_y`` over the ``L`` stacks of ``E``
 ``L`` rather than ``B``.
 """
 
+import numpy as np
+
 from minnet import init as initializers
 from minnet.backend import xp_of
 from minnet.layers.base import Layer
@@ -47,10 +49,9 @@ class LabelledConv2d(Layer):
         rng = initializers.as_rng(rng)
         c_in = c_image + n_labels
         weights = initializers.resolve(init)(rng, (c_out, c_in, k, k), c_in * k * k, c_out * k * k)
-        self.image = Conv2d(c_image, c_out, k, stride, pad, rng=rng)
-        self.label = Conv2d(n_labels, c_out, k, stride, pad, bias=False, rng=rng)
-        self.image.params["W"][...] = xp_of(self.image.params["W"]).asarray(weights[:, :c_image])
-        self.label.params["W"][...] = xp_of(self.label.params["W"]).asarray(weights[:, c_image:])
+        image_weights, label_weights = (np.ascontiguousarray(w) for w in np.split(weights, [c_image], axis=1))
+        self.image = Conv2d(c_image, c_out, k, stride, pad, init=lambda *_: image_weights)
+        self.label = Conv2d(n_labels, c_out, k, stride, pad, init=lambda *_: label_weights, bias=False)
         self.n_labels = n_labels
 
     def sublayers(self):
