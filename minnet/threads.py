@@ -25,7 +25,8 @@ import os
 MIN_ELEMENTS = 1 << 16  # the least work worth a thread: about 20 us of copying
 
 _count = None
-_pool = None
+_pool = None  # the worker threads, count() - 1 of them: the calling thread works too
+_pool_pid = None  # the process that made _pool: a forked child inherits the object, not its threads
 
 
 def _count_from_environment():
@@ -64,14 +65,24 @@ def for_each_range(function, length, item_size=1):
     own range, and must not call ``for_each_range`` itself. Exceptions raised by any call
     propagate.
     """
-    global _pool
     parts = max(1, min(count(), length, length * item_size // MIN_ELEMENTS))
     if parts == 1:
         function(0, length)
         return
-    if _pool is None:
-        _pool = concurrent.futures.ThreadPoolExecutor(count(), thread_name_prefix="minnet")
     bounds = [length * i // parts for i in range(parts + 1)]
-    futures = [_pool.submit(function, start, stop) for start, stop in zip(bounds, bounds[1:], strict=False)]
+    ranges = list(zip(bounds[:-1], bounds[1:], strict=True))
+    futures = [_workers().submit(function, start, stop) for start, stop in ranges[1:]]
+    try:
+        function(*ranges[0])  # the calling thread takes the first range itself
+    finally:
+        concurrent.futures.wait(futures)  # nothing may still be writing when this returns
     for future in futures:
         future.result()
+
+
+def _workers():
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid():
+        _pool = concurrent.futures.ThreadPoolExecutor(count() - 1, thread_name_prefix="minnet")
+        _pool_pid = os.getpid()
+    return _pool
