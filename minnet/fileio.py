@@ -3,7 +3,8 @@
 :func:`atomic_write` hands out a temporary file in the destination's directory; only when the
 block finishes without error is the data flushed to disk and the file renamed over the
 destination (``os.replace`` is atomic within a file system). On any error, Ctrl-C included,
-the temporary file is removed and the destination is untouched.
+the temporary file is removed and the destination is untouched. A ``destination`` callback
+may check the written file first, and choose its final name from what it holds.
 """
 
 import contextlib
@@ -20,8 +21,12 @@ def _umask():
 
 
 @contextlib.contextmanager
-def atomic_write(path):
+def atomic_write(path, destination=None):
     """``with atomic_write(path) as f: f.write(...)``: a binary file that replaces ``path`` at the end.
+
+    ``destination``, if given, is called with the written temporary file's path once the block
+    is done; it may raise to reject the contents (the file is then removed), and returns the
+    path the file is moved to instead of ``path`` (in the same directory).
 
     Raises :class:`MinnetError` naming ``path`` when its directory does not exist, or when
     creating, writing or renaming the file fails (no permission, a full disk, ``path`` is a
@@ -40,8 +45,9 @@ def atomic_write(path):
             yield file
             file.flush()
             os.fsync(file.fileno())
+        final = path if destination is None else destination(temporary)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; use the usual mode
-        os.replace(temporary, path)
+        os.replace(temporary, final)
     except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
