@@ -33,15 +33,18 @@ def xp(device):
     return backend.xp()
 
 
-@pytest.fixture(autouse=True)
-def no_downloads(monkeypatch, tmp_path_factory):
+@pytest.fixture(autouse=True, scope="session")
+def no_downloads(tmp_path_factory):
     """Tests never reach the internet or the user's cache: no mirrors, a private cache dir.
 
+    Session-wide, so that fixtures of wider scope that load data are covered too.
     ``MINNET_DATA_DIR`` (set by CI to the full set) is left as it is; without it, data falls
     back to the bundled sample.
     """
-    monkeypatch.setenv("MINNET_MNIST_MIRRORS", "")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MINNET_MNIST_MIRRORS", "")
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture
