@@ -12,8 +12,8 @@ and since the maps are constant, ``conv_y`` depends on each image only through `
     conv_y(maps)[b] = sum_l y[b, l] * U[l],        U = conv_y(E)   (L, O, Ho, Wo),
 
 where ``E[l]`` is the stack with a map of ones for class ``l`` and zeros elsewhere. ``U[l]`` is
-the response to class ``l`` alone: constant inside the image and smaller near its border,
-where the kernel overlaps the zero padding. The label half of the layer is then one matrix
+the response to class ``l`` alone: constant inside the image, different near its border,
+where part of the kernel falls on the zero padding. The label half of the layer is then one matrix
 product ``y · U`` instead of a convolution over ``L`` extra channels of every image (for
 cdcgan's discriminator, 10 of its first convolution's 11 input channels), and its backward
 needs only
