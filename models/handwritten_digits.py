@@ -58,9 +58,15 @@ PAPER = "004: Hernandez et al., Generative Models for Handwritten Digits"
 
 
 @dataclasses.dataclass
-class MLPGANConfig(GANConfig):
+class HandwrittenDigitsConfig(GANConfig):
+    """The training settings both of the paper's models share (Section 4)."""
+
     epochs: int = option(100, "passes over the training set (paper: 100)", min=1)
     batch_size: int = option(128, "images per training step (paper: 128)", min=1)
+
+
+@dataclasses.dataclass
+class MLPGANConfig(HandwrittenDigitsConfig):
     hidden: tuple = option((150, 300), "G's hidden layer sizes; D uses them reversed")
     stable: bool = option(
         False, "LeakyReLU, batch norm in G, dropout 0.3 in D, label smoothing 0.9 (not in the paper)"
@@ -94,9 +100,7 @@ class MLPGAN(GANTrainer):
 
 
 @dataclasses.dataclass
-class CDCGANConfig(GANConfig):
-    epochs: int = option(100, "passes over the training set (paper: 100)", min=1)
-    batch_size: int = option(128, "images per training step (paper: 128)", min=1)
+class CDCGANConfig(HandwrittenDigitsConfig):
     channels: int = option(64, "channels of the first D convolution (G's last deconvolution)", min=1)
     g_steps: int = option(4, "G updates per D update, on the same noise (not in the paper; see the docstring)", min=1)
     matching_aware: bool = option(
