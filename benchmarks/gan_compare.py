@@ -5,8 +5,8 @@
 Each model (``gan-linear``, ``gan-conv``, ``gan-conv-pool``, ``gan-lstm``, at the paper's
 settings) is trained by ``minnet train NAME --epochs E --limit N --out DIR/NAME`` run
 in-process, so every run directory is an ordinary one (``minnet sample DIR/NAME`` works). A
-run directory that already holds a checkpoint is resumed up to E epochs instead, so an
-interrupted comparison continues where it stopped. Then
+run directory that already holds a checkpoint is resumed up to E epochs instead (or left as it
+is once it has E), so an interrupted comparison continues where it stopped. Then
 
 * ``DIR/comparison.md`` (also printed): per model the parameters, training images, epochs,
   seconds per epoch (mean over the epochs, training steps only), and the last epoch's mean D
@@ -19,10 +19,11 @@ interrupted comparison continues where it stopped. Then
 import argparse
 import os
 import statistics
+import sys
 
 from minnet import images
+from minnet.checkpoint import load_checkpoint
 from minnet.cli.main import cli
-from minnet.errors import MinnetError
 from minnet.models import restore
 from minnet.runner import EPOCHS, checkpoint_path, read_jsonl, sample_grid
 
@@ -30,7 +31,13 @@ MODELS = ("gan-linear", "gan-conv", "gan-conv-pool", "gan-lstm")
 
 
 def train(name, run_dir, args):
-    """``minnet train name`` into ``run_dir``, or ``--resume`` when it holds a run already."""
+    """``minnet train name`` into ``run_dir``, or ``--resume`` when it holds a run already.
+
+    A failed command has printed its one-line error; the comparison then stops with its status.
+    """
+    if os.path.exists(checkpoint_path(run_dir)):
+        if load_checkpoint(checkpoint_path(run_dir))[1]["position"]["epoch"] >= args.epochs:
+            return  # trained far enough already
     command = ["train", name, "--out", run_dir, "--epochs", str(args.epochs), "--device", args.device]
     if os.path.exists(checkpoint_path(run_dir)):
         command.append("--resume")  # the run keeps the seed and image limit it started with
@@ -43,7 +50,7 @@ def train(name, run_dir, args):
         cli.main(command, prog_name="minnet")
     except SystemExit as done:  # the command line always exits; 0 is success
         if done.code:
-            raise MinnetError(f"minnet train {name} failed (exit status {done.code})") from None
+            sys.exit(done.code)
 
 
 def summarize(name, run_dir):

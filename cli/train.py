@@ -100,17 +100,33 @@ def _resume(ctx, cls, out, values):
     """The trainer, metadata and position of the run in ``out``, with a new epoch total."""
     if not os.path.exists(checkpoint_path(out)):
         raise MinnetError(f"no run to resume in {out} (no {os.path.basename(checkpoint_path(out))})")
-    fixed = [name for name in values if name != "epochs"] + ["seed", "limit"]
-    changed = [name for name in fixed if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
-    if changed:
-        flags = ", ".join("--" + name.replace("_", "-") for name in changed)
-        raise MinnetError(f"{flags} cannot change when resuming: the run keeps the settings it started with")
     trainer, meta, position = restore(out)
     if meta["model"] != cls.name:
         raise MinnetError(f"{out} holds a {meta['model']} run, not {cls.name}")
+    started_with = {**meta["config"], "seed": meta["seed"], "limit": meta["data"]["limit"]}
+    given = {**values, "seed": ctx.params["seed"], "limit": ctx.params["limit"]}
+    changed = [
+        name
+        for name in started_with.keys() - {"epochs"}
+        if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+        and _as_json(given[name]) != started_with[name]
+    ]
+    if changed:
+        flags = ", ".join("--" + name.replace("_", "-") for name in sorted(changed))
+        raise MinnetError(f"{flags} cannot change when resuming: the run keeps the settings it started with")
     if ctx.get_parameter_source("epochs") == ParameterSource.COMMANDLINE:
         trainer.config.epochs = meta["config"]["epochs"] = values["epochs"]
+    if position.epoch >= trainer.config.epochs:
+        raise MinnetError(
+            f"{out} has already trained {position.epoch} of {trainer.config.epochs} epochs: "
+            "pass a larger --epochs to continue it"
+        )
     return trainer, meta, position
+
+
+def _as_json(value):
+    """A setting as the checkpoint's JSON gives it back (tuples become lists)."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def train_model(ctx, cls, values):

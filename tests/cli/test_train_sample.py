@@ -79,6 +79,15 @@ def test_resume_after_an_epoch_equals_uninterrupted(minnet_cli, tmp_path):
     _assert_same_run(tmp_path / "whole/checkpoint.npz", tmp_path / "split/checkpoint.npz")
 
 
+def test_resume_accepts_the_settings_it_started_with(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", "--hidden", "40,60", "--seed", 3, *FAST)
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "run", "--hidden", "40,60", "--seed", 3, *FAST, "--resume")
+    assert load_checkpoint(tmp_path / "run/checkpoint.npz")[1]["position"]["epoch"] == 2
+    assert_user_error(
+        minnet_cli("train", "gan", "--epochs", 2, "--out", "run", "--resume"), "already trained 2 of 2", "--epochs"
+    )
+
+
 def test_ctrl_c_saves_and_resume_is_exact(minnet_cli, tmp_path, monkeypatch):
     _train(minnet_cli, "gan", "--epochs", 2, "--out", "whole", *FAST)
 
