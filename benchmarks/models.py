@@ -186,7 +186,7 @@ def torch_step(trainer, G, D, images, labels):
         fake = G(z)
 
         # D step: G's samples enter detached, so that nothing flows back into G.
-        loss_real = torch_loss(discriminate(real, maps), trainer.real_target())
+        loss_real = torch_loss(discriminate(real, maps), trainer.config.real_label)
         loss_fake = torch_loss(discriminate(fake.detach(), maps), 0.0)
         if matching_aware:
             wrong = (labels + torch.randint(1, NUM_CLASSES, labels.shape)) % NUM_CLASSES

@@ -81,12 +81,11 @@ from minnet.layers.activations import LeakyReLU, ReLU, Tanh
 from minnet.layers.base import Layer, Sequential
 from minnet.layers.conv import Conv2d, Deconv2d
 from minnet.layers.dense import Dense
-from minnet.layers.dropout import Dropout
 from minnet.layers.pooling import MaxPool2d
 from minnet.layers.recurrent import LSTM
 from minnet.layers.shape import Flatten, Reshape
 from minnet.models.base import option
-from minnet.models.gan import GANConfig, GANTrainer
+from minnet.models.gan import GANConfig, GANTrainer, with_dropout
 
 PAPER = "003: Kapoor & Orozco, Experiments with GANs"
 SIDE = 28  # MNIST images are SIDE x SIDE
@@ -105,11 +104,6 @@ class ExperimentsConfig(GANConfig):
     clip_norm: float = option(5.0, "clip each network's global gradient norm to this (paper: 5.0; 0: off)", min=0.0)
     dropout: float = option(0.5, "dropout after each hidden layer of D (paper: 0.5)", min=0.0, max=0.99)
     g_dropout: float = option(0.0, "dropout after each hidden layer of G (not in the paper's text)", min=0.0, max=0.99)
-
-
-def with_dropout(layers, p, rng):
-    """``layers`` followed by ``Dropout(p)``, or ``layers`` alone when ``p`` is 0."""
-    return [*layers, Dropout(p, rng=rng)] if p > 0 else list(layers)
 
 
 # -- linear ---------------------------------------------------------------------------------

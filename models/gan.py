@@ -32,6 +32,7 @@ from minnet import backend, losses
 from minnet.backend import to_numpy
 from minnet.data import NUM_CLASSES
 from minnet.layers.activations import sigmoid, softmax
+from minnet.layers.dropout import Dropout
 from minnet.models.base import Config, Trainer, option
 from minnet.optim import Adam
 
@@ -52,6 +53,11 @@ class GANConfig(Config):
     )
     real_label: float = option(1.0, "D's target for real images (0.9: one-sided label smoothing)", min=0.5, max=1.0)
     g_steps: int = option(1, "G updates per D update, on the same noise", min=1)
+
+
+def with_dropout(layers, p, rng):
+    """``layers`` followed by ``Dropout(p)``, or ``layers`` alone when ``p`` is 0."""
+    return [*layers, Dropout(p, rng=rng)] if p > 0 else list(layers)
 
 
 def real_probability(logits):
@@ -100,10 +106,6 @@ class GANTrainer(Trainer):
     def build_networks(self, config, rng):
         raise NotImplementedError
 
-    def real_target(self):
-        """D's target probability for real images (below 1 with label smoothing)."""
-        return self.config.real_label
-
     def matching_aware(self):
         """Whether D also learns to reject real images under wrong labels (conditional models)."""
         return False
@@ -149,7 +151,7 @@ class GANTrainer(Trainer):
         # D step: real images towards "real", generated ones towards "fake".
         logits_real = self.discriminate(real, onehot)
         logits_fake = self.discriminate(fake, onehot)
-        loss_real, g_real = discriminator_loss(logits_real, self.real_target())
+        loss_real, g_real = discriminator_loss(logits_real, self.config.real_label)
         loss_fake, g_fake = discriminator_loss(logits_fake, 0.0)
         logs = {}
         if self.matching_aware():  # and real images under wrong labels towards "fake", half each

@@ -48,11 +48,10 @@ from minnet.layers.base import Sequential
 from minnet.layers.conditional import LabelledConv2d
 from minnet.layers.conv import Conv2d, Deconv2d
 from minnet.layers.dense import Dense
-from minnet.layers.dropout import Dropout
 from minnet.layers.norm import BatchNorm
 from minnet.layers.shape import Flatten, Reshape
 from minnet.models.base import option
-from minnet.models.gan import GANConfig, GANTrainer
+from minnet.models.gan import GANConfig, GANTrainer, with_dropout
 
 PAPER = "004: Hernandez et al., Generative Models for Handwritten Digits"
 
@@ -71,6 +70,10 @@ class MLPGANConfig(HandwrittenDigitsConfig):
     stable: bool = option(
         False, "LeakyReLU, batch norm in G, dropout 0.3 in D, label smoothing 0.9 (not in the paper)"
     )
+
+    def __post_init__(self):
+        if self.stable:  # one-sided label smoothing: D's target for real images at most 0.9
+            self.real_label = min(self.real_label, 0.9)
 
 
 class MLPGAN(GANTrainer):
@@ -91,12 +94,9 @@ class MLPGAN(GANTrainer):
 
         d_layers = [Flatten()]
         for n_in, n_out in itertools.pairwise(sizes[:0:-1]):  # 784 -> 300 -> 150
-            d_layers += [Dense(n_in, n_out, rng=rng), act(), *([Dropout(0.3, rng=rng)] if stable else [])]
+            d_layers += with_dropout([Dense(n_in, n_out, rng=rng), act()], 0.3 if stable else 0, rng)
         d_layers.append(Dense(sizes[1], 2, rng=rng))  # [generated, real]
         return Sequential(*g_layers), Sequential(*d_layers)
-
-    def real_target(self):
-        return min(self.config.real_label, 0.9) if self.config.stable else self.config.real_label
 
 
 @dataclasses.dataclass
