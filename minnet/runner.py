@@ -23,6 +23,8 @@ import json
 import math
 import os
 import re
+import signal
+import threading
 import time
 
 import numpy as np
@@ -115,6 +117,34 @@ class _RunningMeans:
         return {k: v / self.count for k, v in self.sums.items()} if self.count else {}
 
 
+class _CtrlCBetweenSteps:
+    """Hold a Ctrl-C back until the training step under way is complete.
+
+    A step updates D, then G; a KeyboardInterrupt raised between the two would leave a
+    checkpoint that no uninterrupted run passes through, and resuming would not be exact. While
+    this context is active (on the main thread, where signals arrive), the first Ctrl-C only sets
+    ``requested``, which the loop checks after each step; a second one interrupts at once, sets
+    ``forced`` and nothing is saved.
+    """
+
+    def __enter__(self):
+        self.requested = self.forced = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            self.forced = True
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 def _check_finite(logs, where):
     bad = [k for k, v in logs.items() if not math.isfinite(v)]
     if bad:
@@ -184,7 +214,7 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
     log_every : steps between lines of metrics.jsonl
     say : where the one-line-per-epoch summaries go
 
-    Returns the final :class:`Position`. Ctrl-C saves a checkpoint and re-raises
+    Returns the final :class:`Position`. Ctrl-C, once the step under way is done, saves a checkpoint and re-raises
     ``KeyboardInterrupt``; a NaN stops with a :class:`MinnetError` and keeps the last good
     checkpoint. The process keeps the memory it frees for the next step
     (:func:`minnet.memory.keep_freed_memory`).
@@ -207,47 +237,63 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
 
 def _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps, log_every, say):
     """One epoch (or the rest of one, after resuming mid-epoch), then its checkpoint and figures."""
-    seed, batch_size = meta["seed"], trainer.config.batch_size
+    seed = meta["seed"]
     epoch = position.epoch + 1
     order = np.random.default_rng([seed, epoch])
     bar = ProgressBar(steps, f"epoch {epoch}/{epochs}", start=position.step)
-    window, epoch_means = _RunningMeans(), _RunningMeans()
     started = time.perf_counter()
+    ctrl_c = _CtrlCBetweenSteps()
     try:
-        for index, (x, y) in enumerate(dataset.batches(batch_size, order)):
-            if index < position.step:
-                continue  # already done before the checkpoint this run resumed from
-            where = f"in epoch {epoch}, step {index + 1}"
-            try:
-                logs = trainer.train_step(x, y)
-            except MinnetError as err:
-                raise MinnetError(f"training stopped {where}: {err}") from None
-            _check_finite(logs, where)
-            window.add(logs)
-            epoch_means.add(logs)
-            position.step, position.global_step = index + 1, position.global_step + 1
-            if position.global_step % log_every == 0:
-                record = {"epoch": epoch, "step": position.global_step, **window.means()}
-                record.update(trainer.diagnostics(x, y))
-                _append_jsonl(os.path.join(run_dir, METRICS), record)
-                window = _RunningMeans()
-            bar.update(epoch_means.means())
+        try:
+            with ctrl_c:
+                means = _run_steps(trainer, dataset, run_dir, position, order, epoch, bar, log_every, ctrl_c)
+        finally:
+            bar.close()  # before any message, whatever ended the epoch
     except KeyboardInterrupt:
-        bar.close()
+        if ctrl_c.forced:
+            say(f"interrupted twice in epoch {epoch}: nothing saved; {checkpoint_path(run_dir)} is as it was")
+            raise
         position.seconds += time.perf_counter() - started
         save_run_checkpoint(run_dir, trainer, position, meta)
         say(f"interrupted in epoch {epoch} after step {position.step}; saved {checkpoint_path(run_dir)}")
         raise
-    bar.close()
     backend.synchronize()
     seconds = time.perf_counter() - started
     position.epoch, position.step, position.seconds = epoch, 0, position.seconds + seconds
-    means = epoch_means.means()
     _append_jsonl(os.path.join(run_dir, EPOCHS), {"epoch": epoch, "seconds": seconds, **means})
     save_run_checkpoint(run_dir, trainer, position, meta)
     draw_figures(run_dir, trainer, seed, epoch)
     shown = "  ".join(f"{k} {v:.4g}" for k, v in means.items())
     say(f"epoch {epoch}/{epochs}  {format_seconds(seconds)}  {shown}")
+
+
+def _run_steps(trainer, dataset, run_dir, position, order, epoch, bar, log_every, ctrl_c):
+    """The steps of one epoch from ``position.step`` on; returns the means of the epoch's logs.
+
+    After each step ``position`` is advanced, and a Ctrl-C held back by ``ctrl_c`` interrupts.
+    """
+    window, epoch_means = _RunningMeans(), _RunningMeans()
+    for index, (x, y) in enumerate(dataset.batches(trainer.config.batch_size, order)):
+        if index < position.step:
+            continue  # already done before the checkpoint this run resumed from
+        where = f"in epoch {epoch}, step {index + 1}"
+        try:
+            logs = trainer.train_step(x, y)
+        except MinnetError as err:
+            raise MinnetError(f"training stopped {where}: {err}") from None
+        _check_finite(logs, where)
+        window.add(logs)
+        epoch_means.add(logs)
+        position.step, position.global_step = index + 1, position.global_step + 1
+        if position.global_step % log_every == 0:
+            record = {"epoch": epoch, "step": position.global_step, **window.means()}
+            record.update(trainer.diagnostics(x, y))
+            _append_jsonl(os.path.join(run_dir, METRICS), record)
+            window = _RunningMeans()
+        bar.update(epoch_means.means())
+        if ctrl_c.requested:
+            raise KeyboardInterrupt
+    return epoch_means.means()
 
 
 def load_run(run_dir_or_checkpoint):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -76,6 +77,29 @@ def test_resume_after_an_epoch_equals_uninterrupted(minnet_cli, tmp_path):
     _train(minnet_cli, "gan", "--epochs", 2, "--out", "whole", "--stable", *FAST)
     _train(minnet_cli, "gan", "--epochs", 1, "--out", "split", "--stable", *FAST)
     _train(minnet_cli, "gan", "--epochs", 2, "--out", "split", "--resume")
+    _assert_same_run(tmp_path / "whole/checkpoint.npz", tmp_path / "split/checkpoint.npz")
+
+
+def test_ctrl_c_in_the_middle_of_a_step_waits_for_its_end(minnet_cli, tmp_path, monkeypatch):
+    """A real SIGINT after D's update but before G's: the step finishes, then the run stops."""
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "whole", *FAST)
+
+    original = MLPGAN.generator_step
+    calls = {"n": 0}
+
+    def interrupted(self, fake, onehot):
+        calls["n"] += 1
+        if calls["n"] == 6:  # the second epoch's second step, between its D and G updates
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, fake, onehot)
+
+    monkeypatch.setattr(MLPGAN, "generator_step", interrupted)
+    result = minnet_cli("train", "gan", "--epochs", 2, "--out", "split", *FAST)
+    assert result.exit_code == 130
+    position = load_checkpoint(tmp_path / "split/checkpoint.npz")[1]["position"]
+    assert (position["epoch"], position["step"], position["global_step"]) == (1, 2, 6)
+    monkeypatch.setattr(MLPGAN, "generator_step", original)
+    _train(minnet_cli, "gan", "--out", "split", "--resume")
     _assert_same_run(tmp_path / "whole/checkpoint.npz", tmp_path / "split/checkpoint.npz")
 
 
