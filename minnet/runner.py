@@ -78,10 +78,30 @@ def sample_grid(trainer, seed, n_per_row=10):
 
 
 def read_jsonl(path):
+    """The records (dicts) of a log written by :func:`_append_jsonl`; [] if there is none.
+
+    A last line cut short (the process was killed while appending it) is dropped; any other
+    line that is not a JSON object is a MinnetError naming the file and line.
+    """
     if not os.path.exists(path):
         return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [line for line in f.read().splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as err:
+        raise MinnetError(f"cannot read {path}: {err}") from None
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break  # cut short by a kill while it was being written
+            record = None
+        if not isinstance(record, dict):
+            raise MinnetError(f"{path}, line {number}: not a record minnet wrote")
+        records.append(record)
+    return records
 
 
 def _write_jsonl(path, records):
@@ -90,16 +110,23 @@ def _write_jsonl(path, records):
 
 
 def _append_jsonl(path, record):
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
+    try:
+        with open(path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+    except OSError as err:
+        raise MinnetError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def _forget_after(run_dir, position):
-    """Drop log lines written after the checkpoint (a run killed without saving)."""
+    """Drop what was written after the checkpoint (a run killed without saving, or a new run in
+    a directory an earlier one left logs in): log lines and sample grids of later steps."""
     metrics = os.path.join(run_dir, METRICS)
-    _write_jsonl(metrics, [r for r in read_jsonl(metrics) if r["step"] <= position.global_step])
+    _write_jsonl(metrics, [r for r in read_jsonl(metrics) if r.get("step", math.inf) <= position.global_step])
     epochs = os.path.join(run_dir, EPOCHS)
-    _write_jsonl(epochs, [r for r in read_jsonl(epochs) if r["epoch"] <= position.epoch])
+    _write_jsonl(epochs, [r for r in read_jsonl(epochs) if r.get("epoch", math.inf) <= position.epoch])
+    for epoch, path in epoch_grids(run_dir):
+        if epoch > position.epoch:
+            os.remove(path)
 
 
 class _RunningMeans:
@@ -221,8 +248,7 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
     """
     memory.keep_freed_memory()
     position = position or Position()
-    if position.global_step or position.epoch:
-        _forget_after(run_dir, position)
+    _forget_after(run_dir, position)
     steps = steps_per_epoch(dataset, trainer.config.batch_size)
     try:
         while position.epoch < epochs:

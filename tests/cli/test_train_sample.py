@@ -198,3 +198,25 @@ def test_a_batch_larger_than_the_data_leaves_no_run_directory(minnet_cli, tmp_pa
     result = minnet_cli("train", "gan", "--limit", 10, "--out", "run")
     assert_user_error(result, "batch size 128", "10 training images")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_new_run_forgets_logs_and_grids_an_earlier_one_left(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "run", *FAST)
+    (tmp_path / "run/checkpoint.npz").unlink()  # start over in the same directory
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", *FAST)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run/metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
+    assert len((tmp_path / "run/epochs.jsonl").read_text().splitlines()) == 1
+    assert sorted(p.name for p in (tmp_path / "run/samples").iterdir()) == ["epoch-001.png"]
+
+
+def test_resume_drops_a_log_line_cut_short_and_refuses_a_corrupt_one(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", *FAST)
+    metrics = tmp_path / "run/metrics.jsonl"
+    metrics.write_text(metrics.read_text() + '{"epoch": 2, "st')  # killed while appending
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "run", "--resume")
+    steps = [json.loads(line)["step"] for line in metrics.read_text().splitlines()]
+    assert steps == list(range(1, 9))
+    metrics.write_text("not json\n" + metrics.read_text())
+    result = minnet_cli("train", "gan", "--epochs", 3, "--out", "run", "--resume")
+    assert_user_error(result, "metrics.jsonl, line 1")
