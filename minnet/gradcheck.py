@@ -61,6 +61,8 @@ def compare(name, analytic, numeric, rtol, atol):
         )
     if not np.all(np.isfinite(analytic)):
         raise GradientCheckError(f"{name}: analytic gradient has NaN or inf")
+    if not np.all(np.isfinite(numeric)):  # the function itself is NaN or inf near this point
+        raise GradientCheckError(f"{name}: numerical gradient has NaN or inf")
     error = np.abs(analytic - numeric)
     bad = error > atol + rtol * np.abs(numeric)
     if bad.any():

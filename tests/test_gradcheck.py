@@ -60,6 +60,21 @@ def test_catches_nan(rng):
         check_layer(NaNGradient(), rng.standard_normal((2, 3)))
 
 
+class LogOfInput(Layer):
+    """log(x), whose backward claims a zero gradient: wrong, and NaN-valued for x < 0."""
+
+    def forward(self, x, train=True):
+        return np.log(x)
+
+    def backward(self, gy):
+        return np.zeros_like(gy)
+
+
+def test_catches_a_nan_numerical_gradient():
+    with pytest.raises(GradientCheckError, match="numerical gradient has NaN"), np.errstate(invalid="ignore"):
+        check_layer(LogOfInput(), -np.ones((2, 3)))
+
+
 def test_refuses_float32(rng):
     with pytest.raises(TypeError, match="float64"):
         check_layer(Dense(2, 2, rng=rng), rng.standard_normal((2, 2)).astype(np.float32))
