@@ -150,7 +150,7 @@ class LSTM(Layer):
     def sublayers(self):
         return {"cell": self.cell}
 
-    def forward(self, x, train=True, state=None):
+    def forward(self, x, state=None, train=True):
         hs = []
         for x_t in x:
             state = self.cell.forward(x_t, state, train=train)
