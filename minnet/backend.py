@@ -50,11 +50,15 @@ def gpu_available():
 def use(device):
     """Make ``device`` ("cpu" or "gpu") the place new arrays are created."""
     global _device
-    if device not in DEVICES:
-        raise MinnetError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
+    _check_device(device)
     if device == "gpu":
         _import_cupy()
     _device = device
+
+
+def _check_device(device):
+    if device not in DEVICES:
+        raise MinnetError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
 
 
 def device():
@@ -84,6 +88,7 @@ def is_gpu_array(array):
 def to_device(array, device=None):
     """Copy ``array`` to ``device`` (default: the current one); a no-op when already there."""
     device = device or _device
+    _check_device(device)
     if device == "cpu":
         return to_numpy(array)
     cupy = _import_cupy()

@@ -93,6 +93,8 @@ class Optimizer:
     def __init__(self, model, lr, *, clip_norm=None):
         if not lr > 0:
             raise MinnetError(f"the learning rate must be positive, got {lr}")
+        if clip_norm is not None and not clip_norm > 0:
+            raise MinnetError(f"clip_norm must be positive (or None: no clipping), got {clip_norm}")
         self.flat = FlatParameters(model)
         self.lr = lr
         self.clip_norm = clip_norm
@@ -197,6 +199,9 @@ class Adam(Optimizer):
 
     def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, **kw):
         super().__init__(model, lr, **kw)
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0 <= beta < 1:
+                raise MinnetError(f"Adam's {name} must be in [0, 1), got {beta}")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         xp = xp_of(self.flat.values)
         self.m = xp.zeros_like(self.flat.values)

@@ -40,3 +40,8 @@ def test_to_numpy_and_synchronize(device):
     x = backend.to_device(np.arange(4.0))
     np.testing.assert_array_equal(backend.to_numpy(x), np.arange(4.0))
     backend.synchronize()
+
+
+def test_moving_to_an_unknown_device_is_refused():
+    with pytest.raises(MinnetError, match="unknown device 'CPU'"):
+        backend.to_device(np.zeros(2), "CPU")

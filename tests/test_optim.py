@@ -117,3 +117,12 @@ def test_state_round_trip(xp):
 def test_bad_learning_rate():
     with pytest.raises(MinnetError, match="learning rate"):
         SGD(_net(), lr=0)
+
+
+@pytest.mark.parametrize(
+    "settings,message",
+    [({"clip_norm": -1.0}, "clip_norm must be positive"), ({"beta1": 1.0}, "beta1"), ({"beta2": -0.1}, "beta2")],
+)
+def test_settings_that_would_break_training_are_refused(rng, settings, message):
+    with pytest.raises(MinnetError, match=message):
+        Adam(Dense(2, 2, rng=rng), lr=1e-3, **settings)

@@ -40,7 +40,7 @@ channels with the same array ``W``, which is why torch stores the two layouts th
 from minnet import init as initializers
 from minnet.backend import xp_of
 from minnet.layers.base import Layer
-from minnet.layers.im2col import col2im, im2col, output_size, to_batch_first, to_batch_last
+from minnet.layers.im2col import check_window, col2im, im2col, output_size, to_batch_first, to_batch_last
 from minnet.layers.norm import channel_sums
 
 
@@ -111,6 +111,7 @@ class Conv2d(Layer):
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, *, init="glorot", bias=True, rng=None):
         super().__init__()
+        check_window("Conv2d", k, stride, pad)
         self.c_in, self.c_out, self.k, self.stride, self.pad = c_in, c_out, k, stride, pad
         rng = initializers.as_rng(rng)
         shape = (c_out, c_in, k, k)
@@ -161,6 +162,7 @@ class Deconv2d(Layer):
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, output_padding=0, *, init="glorot", bias=True, rng=None):
         super().__init__()
+        check_window("Deconv2d", k, stride, pad)
         if not 0 <= output_padding < stride:
             raise ValueError(f"output_padding must be in [0, stride) = [0, {stride}), got {output_padding}")
         self.c_in, self.c_out, self.k, self.stride, self.pad = c_in, c_out, k, stride, pad

@@ -56,6 +56,12 @@ def output_size(size, k, stride, pad):
     return (size + 2 * pad - k) // stride + 1
 
 
+def check_window(layer, k, stride, pad):
+    """Refuse a window geometry no layer can use: ``k`` and ``stride`` at least 1, ``pad`` at least 0."""
+    if not (k >= 1 and stride >= 1 and pad >= 0):
+        raise ValueError(f"{layer} needs k >= 1, stride >= 1 and pad >= 0, got k={k}, stride={stride}, pad={pad}")
+
+
 def im2col(x, k, stride=1, pad=0, fill=0.0):
     """Lower image windows to columns.
 

@@ -1,7 +1,7 @@
 """Max pooling, built on the same im2col/col2im pair as convolution."""
 
 from minnet.layers.base import Layer
-from minnet.layers.im2col import col2im, im2col, to_batch_first, to_batch_last
+from minnet.layers.im2col import check_window, col2im, im2col, to_batch_first, to_batch_last
 
 
 class MaxPool2d(Layer):
@@ -23,6 +23,7 @@ class MaxPool2d(Layer):
     def __init__(self, k, stride=None, pad=0):
         super().__init__()
         self.k, self.stride, self.pad = k, k if stride is None else stride, pad
+        check_window("MaxPool2d", self.k, self.stride, pad)
         if not 0 <= pad <= k // 2:
             raise ValueError(f"MaxPool2d padding must be in [0, k // 2] = [0, {k // 2}], got {pad}")
 

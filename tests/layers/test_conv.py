@@ -207,3 +207,10 @@ def test_deconv_with_output_padding_is_the_adjoint_of_conv(xp, rng, H, k, stride
     deconv = Deconv2d(3, 2, k, stride, pad, leftover, bias=False).astype(np.float64)
     deconv.params["W"] = conv.params["W"]
     assert_adjoint(xp, rng, conv, deconv, (2, 2, H, H))
+
+
+@pytest.mark.parametrize("make", [Conv2d, Deconv2d])
+@pytest.mark.parametrize("k,stride,pad", [(0, 1, 0), (3, 0, 1), (3, 1, -1)])
+def test_impossible_windows_are_refused(make, k, stride, pad):
+    with pytest.raises(ValueError, match="k >= 1, stride >= 1 and pad >= 0"):
+        make(2, 3, k, stride, pad)

@@ -70,3 +70,8 @@ def test_maxpool_rejects_bad_inputs(xp):
         MaxPool2d(3).forward(xp.zeros((1, 1, 2, 8)))
     with pytest.raises(ValueError, match=r"padding must be in \[0, k // 2\]"):
         MaxPool2d(2, pad=2)
+
+
+def test_an_impossible_window_is_refused():
+    with pytest.raises(ValueError, match="k >= 1, stride >= 1"):
+        MaxPool2d(2, stride=0)
