@@ -47,6 +47,8 @@ class MinnetGroup(click.Group):
             fail(err)
         except click.ClickException as err:  # usage errors: unknown option, bad value, ...
             fail(err.format_message())
+        except MemoryError:
+            fail("out of memory: ask for fewer samples, a smaller batch or smaller layers")
         except (click.Abort, KeyboardInterrupt):
             click.echo("minnet: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)

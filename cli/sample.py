@@ -9,25 +9,33 @@ from minnet import backend, images
 from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
 from minnet.fileio import atomic_write
+from minnet.metrics import draw_samples
 from minnet.models import restore
+
+DEFAULT_SAMPLES = 100
 
 
 def choose_labels(trainer, n, label, per_class):
-    """The label of each sample (None for unconditional models) and the grid's row length.
+    """``(labels, row, count)``: each sample's label (None for unconditional models), the grid's
+    row length (None: square) and the number of samples.
 
     ``--label K``: n samples of digit K. ``--per-class M``: M of each digit, 0 first.
     Neither, for a conditional model: ceil(n / 10) of each digit, one grid row per digit.
+    ``n`` is None when ``--n`` was not given (100).
     """
-    if not trainer.conditional:
-        if label is not None or per_class is not None:
-            raise MinnetError(f"{trainer.name} is not conditional: --label and --per-class do not apply")
-        return None, None
+    if not trainer.conditional and (label is not None or per_class is not None):
+        raise MinnetError(f"{trainer.name} is not conditional: --label and --per-class do not apply")
     if label is not None and per_class is not None:
         raise MinnetError("give --label or --per-class, not both")
+    if n is not None and per_class is not None:
+        raise MinnetError("give --n or --per-class, not both: --per-class M draws 10 M samples")
+    n = DEFAULT_SAMPLES if n is None else n
+    if not trainer.conditional:
+        return None, None, n
     if label is not None:
-        return np.full(n, label), None
+        return np.full(n, label), None, n
     per_class = per_class or -(-n // NUM_CLASSES)
-    return np.repeat(np.arange(NUM_CLASSES), per_class), per_class
+    return np.repeat(np.arange(NUM_CLASSES), per_class), per_class, per_class * NUM_CLASSES
 
 
 def _save_npy(path, array):
@@ -37,7 +45,10 @@ def _save_npy(path, array):
 
 @click.command()
 @click.argument("checkpoint", type=click.Path())
-@click.option("--n", "n", type=click.IntRange(min=1), default=100, show_default=True, help="number of samples")
+@click.option(
+    "--n", "n", type=click.IntRange(min=1),
+    help="number of samples (default 100; a conditional model's grid rounds up to whole rows of 10)",
+)  # fmt: skip
 @click.option("--label", type=click.IntRange(0, 9), help="draw only this digit (conditional models)")
 @click.option("--per-class", type=click.IntRange(min=1), help="M samples of each digit, in order (conditional models)")
 @click.option("--out", "out", default="samples.png", show_default=True, help="FILE.png (a grid) or FILE.npy")
@@ -61,10 +72,9 @@ def sample(checkpoint, n, label, per_class, out, size, seed, device):
     trainer, _, _ = restore(checkpoint)
     if size is not None and not trainer.any_resolution:
         raise MinnetError(f"{trainer.name} renders only at 28x28; --size is for models that render at any resolution")
-    labels, row = choose_labels(trainer, n, label, per_class)
-    count = n if labels is None else len(labels)
-    kwargs = {"size": size} if size is not None else {}
-    drawn = trainer.sample(count, labels=labels, rng=np.random.default_rng(seed), **kwargs).astype(np.float32)
+    labels, row, count = choose_labels(trainer, n, label, per_class)
+    options = {"size": size} if size is not None else {}
+    drawn = draw_samples(trainer, count, labels, np.random.default_rng(seed), **options).astype(np.float32)
 
     if extension == ".npy":
         _save_npy(out, drawn)

@@ -306,13 +306,9 @@ class EvaluationContext:
         if key not in self._samples:
             labels = np.arange(self.n_samples) % NUM_CLASSES if _is_conditional(trainer) else None
             rng = np.random.default_rng(self.seed)
-            batches = []
-            for start in range(0, self.n_samples, self.batch_size):
-                count = min(self.batch_size, self.n_samples - start)
-                batch_labels = None if labels is None else labels[start : start + count]
-                batches.append(to_numpy(trainer.sample(count, labels=batch_labels, rng=rng)))
+            images = draw_samples(trainer, self.n_samples, labels, rng, self.batch_size)
             # The trainer is kept in the entry so its id cannot be reused while it is cached.
-            self._samples[key] = (trainer, np.concatenate(batches), labels)
+            self._samples[key] = (trainer, images, labels)
         _, images, labels = self._samples[key]
         return images, labels
 
@@ -332,6 +328,21 @@ class EvaluationContext:
         if self._reference is None:
             self._reference = image_statistics(self.extractor, self.test_images, self.batch_size)
         return self._reference
+
+
+def draw_samples(trainer, n, labels, rng, batch_size=DEFAULT_BATCH_SIZE, **options):
+    """``n`` samples of ``trainer`` as one NumPy array, drawn ``batch_size`` at a time.
+
+    ``labels`` (n,) are the digits asked for (None for an unconditional trainer); ``rng``
+    draws the noise; ``options`` go to ``trainer.sample``. Drawing in batches bounds the
+    memory the networks need, however many samples are asked for.
+    """
+    batches = []
+    for start in range(0, n, batch_size):
+        count = min(batch_size, n - start)
+        batch_labels = None if labels is None else labels[start : start + count]
+        batches.append(to_numpy(trainer.sample(count, labels=batch_labels, rng=rng, **options)))
+    return np.concatenate(batches)
 
 
 def _applies_to_all(trainer):

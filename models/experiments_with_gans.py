@@ -154,7 +154,7 @@ class ConvConfig(ExperimentsConfig):
 
     layers: int = option(2, "convolutions in D and transposed convolutions in G (paper: 2)", min=1)
     channels: int = option(5, "output channels of every convolution (paper: 5)", min=1)
-    filter_size: int = option(3, "filter side k (paper: the smallest filter was best)", min=1)
+    filter_size: int = option(3, "filter side k (paper: the smallest filter was best)", min=1, max=SIDE)
     stride: int = option(1, "convolution stride (paper: stride 1 was best)", min=1)
     padding: str = option("same", "'same': zero padding (k - 1) // 2; 'valid': none", choices=("same", "valid"))
 

@@ -31,6 +31,7 @@ import numpy as np
 from minnet import backend, losses
 from minnet.backend import to_numpy
 from minnet.data import NUM_CLASSES
+from minnet.errors import MinnetError
 from minnet.layers.activations import sigmoid, softmax
 from minnet.layers.dropout import Dropout
 from minnet.models.base import Config, Trainer, option
@@ -204,6 +205,8 @@ class GANTrainer(Trainer):
     # -- sampling ---------------------------------------------------------------------
     def sample(self, n, labels=None, rng=None, size=None):
         """``n`` images (n, 28, 28) in [0, 1] from G in inference mode; ``labels`` for conditional models."""
+        if self.conditional and (labels is None or len(labels) != n):
+            raise MinnetError(f"{self.name} is conditional: sample needs one label per image ({n})")
         z = self.noise(n, rng or np.random.default_rng())
         onehot = self.one_hot(labels) if self.conditional else None
         images = self.generate(z, onehot, train=False)

@@ -59,6 +59,7 @@ def test_conditional_samples_carry_labels(minnet_cli, tmp_path):
     assert np.load(tmp_path / "c.npy").shape == (30, 28, 28)
     assert minnet_cli("sample", "run", "--label", 7, "--n", 4, "--out", "seven.npy").exit_code == 0
     np.testing.assert_array_equal(np.load(tmp_path / "seven.labels.npy"), [7, 7, 7, 7])
+    assert_user_error(minnet_cli("sample", "run", "--per-class", 3, "--n", 500), "--n or --per-class")
 
 
 def _weights(path):
@@ -157,6 +158,16 @@ def test_nan_stops_training_with_where(minnet_cli, tmp_path, monkeypatch):
     assert not (tmp_path / "run/checkpoint.npz").exists()  # no epoch finished: nothing good to keep
 
 
+def test_running_out_of_memory_is_one_line(minnet_cli, tmp_path, monkeypatch):
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", *FAST)
+
+    def too_big(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("minnet.cli.sample.draw_samples", too_big)
+    assert_user_error(minnet_cli("sample", "run", "--out", "x.npy"), "out of memory")
+
+
 @pytest.mark.parametrize(
     "args, fragments",
     [
@@ -168,6 +179,7 @@ def test_nan_stops_training_with_where(minnet_cli, tmp_path, monkeypatch):
         (["train", "gan", "--no-such-option"], ["--no-such-option"]),
         (["train", "gan", "--resume", "--out", "empty"], ["no run to resume"]),
         (["train", "gan", "--data-dir", "not-mnist"], ["not-mnist"]),
+        (["train", "gan-conv", "--filter-size", 100], ["--filter-size"]),
         (["sample", "missing.npz"], ["no checkpoint"]),
         (["sample", "garbage.npz"], ["garbage.npz"]),
     ],

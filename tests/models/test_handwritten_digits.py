@@ -5,6 +5,7 @@ import pytest
 
 from minnet.checkpoint import save_checkpoint
 from minnet.data import load_mnist
+from minnet.errors import MinnetError
 from minnet.losses import bce_with_logits
 from minnet.models import build, restore
 from minnet.models.gan import discriminator_loss, real_probability
@@ -137,3 +138,11 @@ def test_discriminator_gradient_weighs_its_three_passes(data, monkeypatch, match
     logs = trainer.train_step(x, y)
     np.testing.assert_allclose(seen[0], expected, rtol=1e-4, atol=1e-6)
     assert ("d_wrong_label" in logs) == matching_aware
+
+
+def test_a_conditional_model_needs_one_label_per_sample(data):
+    trainer = build("cdcgan", SMALL["cdcgan"], seed=0)
+    with pytest.raises(MinnetError, match="one label per image"):
+        trainer.sample(4)
+    with pytest.raises(MinnetError, match="one label per image"):
+        trainer.sample(4, labels=[1, 2])
