@@ -60,7 +60,7 @@ def summarize(name, run_dir):
     last = epochs[-1]
     row = {
         "model": name,
-        "parameters": f"{sum(net.num_parameters() for net in trainer.networks.values()):,}",
+        "parameters": f"{trainer.num_parameters():,}",
         "images": f"{meta['data']['count']:,}",
         "epochs": str(position.epoch),
         "s / epoch": f"{statistics.mean(e['seconds'] for e in epochs):.1f}",

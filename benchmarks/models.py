@@ -206,10 +206,6 @@ def torch_step(trainer, G, D, images, labels):
     return step
 
 
-def parameters(trainer):
-    return sum(net.num_parameters() for net in trainer.networks.values())
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -231,7 +227,7 @@ def main(argv=None):
     for name in args.models:
         trainer = build(name, {}, seed=0)
         nets = TORCH_BUILDERS[name](trainer.config) if torch is not None else None
-        count = parameters(trainer)
+        count = trainer.num_parameters()
         line = f"{name}: {count:,} parameters in minnet"
         if nets is not None:
             torch_count = sum(p.numel() for net in nets for p in net.parameters())

@@ -61,7 +61,7 @@ class MinnetGroup(click.Group):
 @click.version_option(minnet.__version__, prog_name="minnet")
 def cli():
     """minnet: hand-written neural networks on NumPy/CuPy, and generative models of MNIST
-    digits from five papers.
+    digits reproduced from papers.
 
     \b
     Start with:  minnet models

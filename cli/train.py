@@ -163,7 +163,7 @@ def train_model(ctx, cls, values):
     meta.update(device=run["device"], log_every=run["log_every"])
 
     epochs = trainer.config.epochs
-    parameters = sum(net.num_parameters() for net in trainer.networks.values())
+    parameters = trainer.num_parameters()
     click.echo(
         f"training {cls.name} ({parameters:,} parameters) on {len(dataset):,} {dataset.source} MNIST images "
         f"for {epochs} epochs on {run['device']}; run in {out}"

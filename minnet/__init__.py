@@ -1,7 +1,7 @@
 """minnet: a small neural-net toolkit on NumPy (CPU) and CuPy (GPU).
 
 Every layer has a hand-written forward and backward pass and a gradient-check test; on top
-of them, ``minnet.models`` reproduces generative models of MNIST digits from five papers.
+of them, ``minnet.models`` reproduces generative models of MNIST digits from papers.
 """
 
 import os

@@ -99,6 +99,10 @@ class Trainer:
         """Extra values logged with the running losses every few steps (default none)."""
         return {}
 
+    def num_parameters(self):
+        """Learnable numbers in all of the trainer's networks."""
+        return sum(net.num_parameters() for net in self.networks.values())
+
     # -- state -------------------------------------------------------------------------
     def state(self):
         """All arrays a checkpoint needs: ``"<net>/<param>"`` and ``"<opt>.opt/<slot>"``."""
