@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minnet import backend
+from minnet import backend, threads
 
 
 def _xp_params():
@@ -50,3 +50,13 @@ def no_downloads(tmp_path_factory):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def three_threads(monkeypatch):
+    """Three threads (minnet.threads), and every range worth splitting however small."""
+    monkeypatch.setattr(threads, "MIN_ELEMENTS", 1)
+    previous = threads.count()
+    threads.set_count(3)
+    yield
+    threads.set_count(previous)

@@ -7,16 +7,6 @@ import pytest
 from minnet import threads
 
 
-@pytest.fixture
-def three_threads(monkeypatch):
-    """Three threads, and every range worth splitting however small."""
-    monkeypatch.setattr(threads, "MIN_ELEMENTS", 1)
-    previous = threads.count()
-    threads.set_count(3)
-    yield
-    threads.set_count(previous)
-
-
 @pytest.mark.parametrize("length", [1, 2, 3, 7, 100])
 def test_ranges_cover_each_index_once(three_threads, length):
     seen = []

@@ -71,6 +71,12 @@ def test_conv_without_bias(xp, rng):
     check_layer(layer, normal(xp, rng, (2, 2, 4, 4)))
 
 
+def test_deconv_without_bias(xp, rng):
+    layer = Deconv2d(2, 3, 3, 2, 1, bias=False, rng=rng).astype(np.float64)
+    assert set(layer.params) == {"W"}
+    check_layer(layer, normal(xp, rng, (2, 2, 4, 4)))
+
+
 def test_conv_shared_weights_accumulate(xp, rng):
     """Two forwards then two backwards give the sum of the two weight gradients."""
     layer = make(Conv2d, xp, rng, 2, 3, 3, 1, 1)
@@ -214,3 +220,12 @@ def test_deconv_with_output_padding_is_the_adjoint_of_conv(xp, rng, H, k, stride
 def test_impossible_windows_are_refused(make, k, stride, pad):
     with pytest.raises(ValueError, match="k >= 1, stride >= 1 and pad >= 0"):
         make(2, 3, k, stride, pad)
+
+
+@pytest.mark.parametrize("make_layer,reference", [(Conv2d, naive.conv2d), (Deconv2d, naive.conv_transpose2d)])
+def test_threaded_copies_match_naive(three_threads, rng, make_layer, reference):
+    """With the copies split among three threads, the layers still match the naive loops."""
+    layer = make_layer(6, 5, 4, 2, 1, rng=rng).astype(np.float64)
+    x = rng.standard_normal((3, 6, 7, 7))
+    W_, b = layer.params["W"], layer.params["b"]
+    np.testing.assert_allclose(layer.forward(x, train=False), reference(x, W_, b, 2, 1), rtol=1e-10, atol=1e-12)

@@ -12,6 +12,12 @@ def test_dense_gradients(xp, rng, batch, n_in, n_out):
     check_layer(layer, xp.asarray(rng.standard_normal((batch, n_in))))
 
 
+def test_dense_without_bias(xp, rng):
+    layer = Dense(3, 2, bias=False, rng=rng).astype(np.float64)
+    assert set(layer.params) == {"W"}
+    check_layer(layer, xp.asarray(rng.standard_normal((4, 3))))
+
+
 def test_dense_matches_formula(xp, rng):
     layer = Dense(4, 3, rng=rng)
     x = xp.asarray(rng.standard_normal((2, 4)), dtype=np.float32)

@@ -13,6 +13,7 @@ CASES = [
     (2, 2, 7, 7, 4, 2, 1),
     (1, 3, 9, 8, 5, 3, 2),
     (2, 1, 5, 5, 1, 3, 0),  # stride larger than the kernel: some pixels are never seen
+    (35, 10, 5, 4, 3, 2, 1),  # more images and channels than one slab of the CPU copies
 ]
 
 
@@ -74,7 +75,7 @@ def test_im2col_returns_a_new_writable_array(xp, rng, k, stride, pad):
 
 
 @pytest.mark.parametrize("B,C,H,W,k,stride,pad", CASES + [(3, 7, 9, 9, 3, 2, 1)])
-def test_threads_give_the_same_result_as_one(monkeypatch, rng, B, C, H, W, k, stride, pad):
+def test_threads_give_the_same_result_as_one(three_threads, rng, B, C, H, W, k, stride, pad):
     """Channels shared out among threads (minnet.threads) change nothing, not even rounding."""
     x = rng.standard_normal((B, C, H, W))
 
@@ -82,13 +83,16 @@ def test_threads_give_the_same_result_as_one(monkeypatch, rng, B, C, H, W, k, st
         col = im2col(x, k, stride, pad)
         return col, col2im(col, x.shape, stride, pad), to_batch_first(to_batch_last(x))
 
-    previous = threads.count()
+    split = lower_and_raise()  # three threads, however small the arrays
     threads.set_count(1)
-    expected = lower_and_raise()
-    monkeypatch.setattr(threads, "MIN_ELEMENTS", 1)  # split even these small arrays
-    threads.set_count(3)
-    try:
-        for got, want in zip(lower_and_raise(), expected, strict=True):
-            np.testing.assert_array_equal(got, want)
-    finally:
-        threads.set_count(previous)
+    for got, want in zip(split, lower_and_raise(), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("shape", [(35, 10, 3, 2), (1, 1, 2, 3), (70, 17, 2, 2)])
+def test_reorderings_are_transpositions(xp, rng, shape):
+    """to_batch_last and to_batch_first against NumPy's transpose, over several copy slabs."""
+    a = rng.standard_normal(shape)
+    batch_last = to_numpy(to_batch_last(xp.asarray(a)))
+    np.testing.assert_array_equal(batch_last, a.transpose(1, 2, 3, 0))
+    np.testing.assert_array_equal(to_numpy(to_batch_first(xp.asarray(batch_last))), a)
