@@ -2,14 +2,14 @@
 
 A conditional GAN shows its discriminator the label ``y (B, L)`` (one-hot, or any weights) as
 ``L`` maps stacked beside the image ``x (B, C, H, W)``, each constant over the image:
-``maps[b, l] = y[b, l] * ones(H, W)``. A Conv2d over that stack is linear in its input, so it
+``maps[n, l] = y[n, l] * ones(H, W)``. A Conv2d over that stack is linear in its input, so it
 splits into a convolution of the image and one of the maps,
 
     conv([x, maps]) = conv_x(x) + conv_y(maps),
 
 and since the maps are constant, ``conv_y`` depends on each image only through ``y``:
 
-    conv_y(maps)[b] = sum_l y[b, l] * U[l],        U = conv_y(E)   (L, O, Ho, Wo),
+    conv_y(maps)[n] = sum_l y[n, l] * U[l],        U = conv_y(E)   (L, O, Ho, Wo),
 
 where ``E[l]`` is the stack with a map of ones for class ``l`` and zeros elsewhere. ``U[l]`` is
 the response to class ``l`` alone: constant inside the image, different near its border,
@@ -37,7 +37,7 @@ class LabelledConv2d(Layer):
 
     ``forward([x, y])`` with ``x (B, C, H, W)`` and ``y (B, L)`` gives ``(B, O, Ho, Wo)``, equal
     to ``Conv2d(C + L, O, k, stride, pad)`` applied to ``x`` stacked with ``L`` maps
-    ``y[b, l] * ones(H, W)``, whose weights ``W (O, C + L, k, k)`` are those of the two parts
+    ``y[n, l] * ones(H, W)``, whose weights ``W (O, C + L, k, k)`` are those of the two parts
     side by side: ``image.W = W[:, :C]`` (with the bias ``image.b``) and ``label.W = W[:, C:]``
     (no bias). They start as that Conv2d's would.
 
@@ -69,7 +69,7 @@ class LabelledConv2d(Layer):
             raise ValueError(f"{self!r} expects labels of shape ({len(x)}, {self.n_labels}), got {tuple(y.shape)}")
         out = self.image.forward(x, train=train)
         U = self.label.forward(self.unit_maps(x.shape[2], x.shape[3], x), train=train)  # (L, O, Ho, Wo)
-        out += (y @ U.reshape(self.n_labels, -1)).reshape(out.shape)  # sum_l y[b, l] U[l]
+        out += (y @ U.reshape(self.n_labels, -1)).reshape(out.shape)  # sum_l y[n, l] U[l]
         if train:
             self.push(y, U)
         return out

@@ -3,10 +3,12 @@
 Convolution (cross-correlation, as torch ``Conv2d``) with weights ``W (O, C, k, k)``, stride
 ``s`` and zero padding ``p`` computes
 
-    y[b, o, y, x] = sum_{c, i, j} W[o, c, i, j] * x_pad[b, c, s*y + i, s*x + j].
+    y[n, o, u, v] = sum_{c, i, j} W[o, c, i, j] * x_pad[n, c, s*u + i, s*v + j]
+
+for image ``n``, output channel ``o`` and output position ``(u, v)``.
 
 **im2col lowering.** ``col = im2col(x)`` (see :mod:`minnet.layers.im2col`) copies the pixels
-under every window into a column, ``col[c, i, j, y, x, b] = x_pad[b, c, s*y + i, s*x + j]``.
+under every window into a column, ``col[c, i, j, u, v, n] = x_pad[n, c, s*u + i, s*v + j]``.
 Viewed as matrices, ``Wm = W.reshape(O, C*k*k)`` and ``colm = col.reshape(C*k*k, Ho*Wo*B)``,
 the convolution is a single product:
 
@@ -27,7 +29,7 @@ input gradient is the adjoint ``A^T: gy -> col2im(Wm^T · gym)``: it satisfies
 ``ConvTranspose2d``) *is* ``A^T`` used as a forward pass: it spreads every input pixel,
 weighted by the kernel, over a k x k patch of a larger output,
 
-    y[b, o, s*h + i - p, s*w + j - p] += sum_c x[b, c, h, w] * W[c, o, i, j],
+    y[n, o, s*h + i - p, s*w + j - p] += sum_c x[n, c, h, w] * W[c, o, i, j],
 
 so its output size is ``(H - 1)*s - 2p + k``. Hence a Deconv2d's forward is a Conv2d's input
 gradient, and its input gradient is a Conv2d's forward. The two layers below are built from
@@ -96,7 +98,7 @@ def _check_input(layer, x, channels):
 class Conv2d(Layer):
     """2-D convolution (cross-correlation), as torch ``Conv2d``.
 
-    ``y[b, o, y, x] = b[o] + sum_{c, i, j} W[o, c, i, j] * x_pad[b, c, s*y + i, s*x + j]``
+    ``y[n, o, u, v] = b[o] + sum_{c, i, j} W[o, c, i, j] * x_pad[n, c, s*u + i, s*v + j]`` (``b``: the bias)
 
     Shapes: ``x (B, C_in, H, W)``, ``W (C_out, C_in, k, k)``, ``b (C_out,)``,
     ``y (B, C_out, Ho, Wo)`` with ``Ho = (H + 2*pad - k) // stride + 1`` (``Wo`` likewise).
@@ -105,7 +107,7 @@ class Conv2d(Layer):
     ``gym (C_out, Ho*Wo*B)`` and ``col = im2col(x)`` saved by the forward:
 
     * ``dL/dW = gym · colm^T``                 (C_out, C_in*k*k)
-    * ``dL/db = sum over b, y, x of gy``       (C_out,)
+    * ``dL/db = sum over n, u, v of gy``       (C_out,)
     * ``dL/dx = col2im(Wm^T · gym)``           (B, C_in, H, W)
     """
 
@@ -134,7 +136,7 @@ class Conv2d(Layer):
         gy_matrix = as_channel_matrix(gy)
         self.grads["W"] += kernel_gradient(gy_matrix, col)  # dL/dW = gym · colm^T
         if "b" in self.grads:
-            self.grads["b"] += channel_sums(gy)  # dL/db = gy summed over b, y, x
+            self.grads["b"] += channel_sums(gy)  # dL/db = gy summed over n, u, v
         # dL/dx = col2im(Wm^T · gym); col is used up, so Wm^T · gym overwrites it
         return correlate_adjoint(gy_matrix, self.params["W"], x_shape, self.stride, self.pad, out=col)
 
@@ -145,7 +147,7 @@ class Conv2d(Layer):
 class Deconv2d(Layer):
     """2-D transposed convolution, as torch ``ConvTranspose2d``: the adjoint of a Conv2d.
 
-    ``y[b, o, s*h + i - p, s*w + j - p] += sum_c x[b, c, h, w] * W[c, o, i, j]``, plus ``b[o]``;
+    ``y[n, o, s*h + i - p, s*w + j - p] += sum_c x[n, c, h, w] * W[c, o, i, j]``, plus the bias ``b[o]``;
     in matrix form ``y = col2im(Wm^T · xm)`` with ``Wm = W.reshape(C_in, C_out*k*k)``.
 
     Shapes: ``x (B, C_in, H, W)``, ``W (C_in, C_out, k, k)``, ``b (C_out,)``,
@@ -157,7 +159,7 @@ class Deconv2d(Layer):
 
     * ``dL/dx = Wm · colm``, a Conv2d forward  (B, C_in, H, W)
     * ``dL/dW = xm · colm^T``                  (C_in, C_out*k*k)
-    * ``dL/db = sum over b, y, x of gy``       (C_out,)
+    * ``dL/db = sum over n, u, v of gy``       (C_out,)
     """
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, output_padding=0, *, init="glorot", bias=True, rng=None):
@@ -198,7 +200,7 @@ class Deconv2d(Layer):
         col = im2col(gy, self.k, self.stride, self.pad)
         self.grads["W"] += kernel_gradient(x_matrix, col)  # dL/dW = xm · colm^T
         if "b" in self.grads:
-            self.grads["b"] += channel_sums(gy)  # dL/db = gy summed over b, y, x
+            self.grads["b"] += channel_sums(gy)  # dL/db = gy summed over n, u, v
         return correlate(col, self.params["W"])  # dL/dx = Wm · im2col(gy), a Conv2d forward
 
     def __repr__(self):

@@ -7,13 +7,13 @@ visits ``Ho x Wo`` positions, where
 
 ``im2col`` copies the pixels under every window position into one column each:
 
-    col[c, i, j, y, x, b] = x_pad[b, c, s*y + i, s*x + j]          col: (C, k, k, Ho, Wo, B)
+    col[c, i, j, u, v, n] = x_pad[n, c, s*u + i, s*v + j]          col: (C, k, k, Ho, Wo, B)
 
 so that, reshaped without copying into a (C*k*k, Ho*Wo*B) matrix, a convolution is the product
 of the (C_out, C*k*k) weight matrix with it. ``col2im`` is its adjoint: it adds every entry of
 such a column array back onto the pixel it was copied from,
 
-    img_pad[b, c, s*y + i, s*x + j] += col[c, i, j, y, x, b]     for all c, i, j, y, x, b,
+    img_pad[n, c, s*u + i, s*v + j] += col[c, i, j, u, v, n]     for all c, i, j, u, v, n,
 
 and crops the padding. A pixel covered by several windows (k > s) receives the sum of its
 copies, which is exactly what back-propagating through the copy requires.
@@ -76,7 +76,7 @@ def im2col(x, k, stride=1, pad=0, fill=0.0):
     Returns
     -------
     col : array (C, k, k, Ho, Wo, B), C-contiguous, same dtype as ``x``
-        ``col[c, i, j, y, x, b] = x_pad[b, c, stride*y + i, stride*x + j]``. A new, writable
+        ``col[c, i, j, u, v, n] = x_pad[n, c, stride*u + i, stride*v + j]``. A new, writable
         array that shares memory with nothing, so its owner may overwrite it once done with it.
     """
     B, C, H, W = x.shape
@@ -99,8 +99,8 @@ def col2im(col, image_shape, stride=1, pad=0):
     Returns
     -------
     img : array (B, C, H, W), C-contiguous
-        ``img[b, c, h, w] = sum of col[c, i, j, y, x, b] over all (i, j, y, x) with
-        stride*y + i - pad == h and stride*x + j - pad == w``.
+        ``img[n, c, h, w] = sum of col[c, i, j, u, v, n] over all (i, j, u, v) with
+        stride*u + i - pad == h and stride*v + j - pad == w``.
     """
     if xp_of(col) is np:
         return _col2im_cpu(col, image_shape, stride, pad)

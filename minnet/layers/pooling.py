@@ -7,7 +7,7 @@ from minnet.layers.im2col import check_window, col2im, im2col, to_batch_first, t
 class MaxPool2d(Layer):
     """2-D max pooling, as torch ``MaxPool2d``: the largest value under each k x k window.
 
-    ``y[b, c, y, x] = max_{i, j} x_pad[b, c, s*y + i, s*x + j]``, where the padding is ``-inf``
+    ``y[n, c, u, v] = max_{i, j} x_pad[n, c, s*u + i, s*v + j]``, where the padding is ``-inf``
     (so it is never the maximum) and the stride ``s`` defaults to ``k``.
 
     Shapes: ``x (B, C, H, W)``, ``y (B, C, Ho, Wo)`` with ``Ho = (H + 2*pad - k) // s + 1``.
@@ -15,7 +15,7 @@ class MaxPool2d(Layer):
 
     Backward: ``y`` depends only on the argmax of each window, with slope 1, so
 
-    * ``dL/dx = col2im(onehot(argmax) * gy)``: each ``gy[b, c, y, x]`` goes to the pixel that
+    * ``dL/dx = col2im(onehot(argmax) * gy)``: each ``gy[n, c, u, v]`` goes to the pixel that
       won its window; a pixel winning several overlapping windows receives the sum. Ties go
       to the first maximum in row-major window order, as in torch.
     """
