@@ -14,6 +14,13 @@ for inference (dropout off, batch norm on its running statistics) and leaves no 
 ``backward`` *adds* into ``grads`` (``+=``), so weights shared between several uses just get
 the sum of their gradients; optimizers zero the gradients after each step. Gradients are the
 true dL/dtheta; an optimizer subtracts them.
+
+A layer with several inputs (``Concat``, ``LabelledConv2d``) takes them as a list and returns
+their gradients as a list, in the same order.
+
+No layer changes an array it was given or one it returned: an activation saves the very
+array it returns for its backward, so a caller's ``y += ...`` would corrupt that gradient
+without any error. Work in place only on arrays the layer itself just made.
 """
 
 import numpy as np
