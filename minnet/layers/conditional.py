@@ -67,9 +67,9 @@ class LabelledConv2d(Layer):
         x, y = inputs
         if y.ndim != 2 or y.shape != (len(x), self.n_labels):
             raise ValueError(f"{self!r} expects labels of shape ({len(x)}, {self.n_labels}), got {tuple(y.shape)}")
-        out = self.image.forward(x, train=train)
         U = self.label.forward(self.unit_maps(x.shape[2], x.shape[3], x), train=train)  # (L, O, Ho, Wo)
-        out += (y @ U.reshape(self.n_labels, -1)).reshape(out.shape)  # sum_l y[n, l] U[l]
+        out = self.image.forward(x, train=train)
+        out = out + (y @ U.reshape(self.n_labels, -1)).reshape(out.shape)  # + sum_l y[n, l] U[l]
         if train:
             self.push(y, U)
         return out
