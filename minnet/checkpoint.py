@@ -49,4 +49,6 @@ def load_checkpoint(path):
         raise
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError):
         raise MinnetError(f"{path} is not a readable minnet checkpoint (truncated or corrupt)") from None
+    if not isinstance(config, dict):
+        raise MinnetError(f"{path} is not a readable minnet checkpoint (its settings are not a JSON object)")
     return arrays, config

@@ -150,7 +150,24 @@ def read_run(run_dir, papers):
     )
 
 
-EVALUATION_KEYS = ("metrics", "fid_floor", "position", "n_samples", "seed", "test_images")
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _well_formed_evaluation(record):
+    """Whether ``record`` has every key, of the right type, that the report reads."""
+    if not isinstance(record, dict):
+        return False
+    metrics, floor, position = record.get("metrics"), record.get("fid_floor"), record.get("position")
+    return (
+        isinstance(metrics, dict)
+        and all(isinstance(m, dict) and _is_number(m.get("value")) and "lower_is_better" in m for m in metrics.values())
+        and isinstance(floor, dict)
+        and _is_number(floor.get("value"))
+        and isinstance(position, dict)
+        and all(isinstance(position.get(key), int) for key in ("epoch", "global_step"))
+        and all(_is_number(record.get(key)) for key in ("n_samples", "seed", "test_images", "classifier_test_accuracy"))
+    )
 
 
 def _read_evaluation(path):
@@ -162,12 +179,7 @@ def _read_evaluation(path):
             record = json.load(file)
     except (OSError, ValueError) as err:
         raise MinnetError(f"cannot read {path}: {err}") from None
-    well_formed = (
-        isinstance(record, dict)
-        and all(key in record for key in EVALUATION_KEYS)
-        and all(isinstance(m, dict) and "value" in m for m in record["metrics"].values())
-    )
-    if not well_formed:
+    if not _well_formed_evaluation(record):
         raise MinnetError(f"{path} is not an eval.json written by minnet eval; run minnet eval again")
     return record
 

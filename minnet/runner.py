@@ -328,5 +328,8 @@ def load_run(run_dir_or_checkpoint):
     if os.path.isdir(path):
         path = checkpoint_path(path)
     arrays, meta = load_checkpoint(path)
-    position = Position(**meta.pop("position", {}))
+    try:
+        position = Position(**meta.pop("position", {}))
+    except TypeError:  # not a dict, or other keys than a Position's
+        raise MinnetError(f"{path} is not a checkpoint of a minnet run (its position is not one)") from None
     return arrays, meta, position

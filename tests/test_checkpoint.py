@@ -5,6 +5,7 @@ import pytest
 
 from minnet.checkpoint import load_checkpoint, save_checkpoint
 from minnet.errors import MinnetError
+from minnet.runner import load_run
 
 
 def test_round_trip(tmp_path):
@@ -73,3 +74,17 @@ def test_missing_file(tmp_path):
 def test_unwritable_directory(tmp_path):
     with pytest.raises(MinnetError, match="cannot write"):
         save_checkpoint(tmp_path / "missing-dir" / "x.npz", {}, {})
+
+
+def test_settings_that_are_not_a_json_object_are_refused(tmp_path):
+    path = tmp_path / "odd.npz"
+    save_checkpoint(path, {"w": np.zeros(2)}, [1, 2])
+    with pytest.raises(MinnetError, match="not a JSON object"):
+        load_checkpoint(path)
+
+
+def test_a_run_checkpoint_with_a_foreign_position_is_refused(tmp_path):
+    path = tmp_path / "run.npz"
+    save_checkpoint(path, {"w": np.zeros(2)}, {"model": "gan", "position": {"epoch": 1, "lap": 3}})
+    with pytest.raises(MinnetError, match="position"):
+        load_run(path)

@@ -117,3 +117,21 @@ def test_report_ignores_stray_grids_and_refuses_foreign_eval_json(minnet_cli, tm
     assert minnet_cli("report", "runs", "--out", "report").exit_code == 0
     (tmp_path / "runs/gan/eval.json").write_text('{"metrics": {}}')
     assert_user_error(minnet_cli("report", "runs", "--out", "report"), "eval.json", "minnet eval")
+
+
+def test_report_refuses_a_hand_edited_eval_json(minnet_cli, tmp_path, small_mnist):
+    data = ["--data-dir", small_mnist]
+    assert minnet_cli("train", "gan", "--epochs", 1, "--out", "runs/gan", *FAST, *data).exit_code == 0
+    assert minnet_cli("eval", "runs/gan", "--n", 200, *data).exit_code == 0
+    path = tmp_path / "runs/gan/eval.json"
+    good = json.loads(path.read_text())
+    damaged = [
+        {key: value for key, value in good.items() if key != "classifier_test_accuracy"},
+        {**good, "metrics": list(good["metrics"])},
+        {**good, "position": {"epoch": 1}},
+        {**good, "fid_floor": 0.5},
+        {**good, "n_samples": "many"},
+    ]
+    for record in damaged:
+        path.write_text(json.dumps(record))
+        assert_user_error(minnet_cli("report", "runs", "--out", "report"), "eval.json", "minnet eval")
