@@ -31,7 +31,8 @@ from minnet.data import load_mnist
 from minnet.fileio import atomic_write
 from minnet.models import restore
 from minnet.models.classifier import load_classifier
-from minnet.report import EVAL_FILE, format_value
+from minnet.report import format_value
+from minnet.runner import EVAL_FILE
 
 
 def run_directory(path):

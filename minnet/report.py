@@ -29,9 +29,8 @@ import urllib.parse
 from minnet.errors import MinnetError
 from minnet.fileio import atomic_write
 from minnet.progress import format_seconds
-from minnet.runner import CHECKPOINT, SAMPLES_BY_EPOCH, epoch_grids, load_run
+from minnet.runner import CHECKPOINT, EVAL_FILE, SAMPLES_BY_EPOCH, epoch_grids, load_run
 
-EVAL_FILE = "eval.json"
 HTML_FILE = "index.html"
 MARKDOWN_FILE = "README.md"
 NOT_EVALUATED = "not evaluated"

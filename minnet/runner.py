@@ -41,6 +41,7 @@ METRICS = "metrics.jsonl"
 EPOCHS = "epochs.jsonl"
 SAMPLES_DIR = "samples"
 SAMPLES_BY_EPOCH = "samples-by-epoch.png"
+EVAL_FILE = "eval.json"  # written by minnet eval
 GRID_SEED = 2**31 - 1  # the fixed noise for the per-epoch sample grids
 MAX_EPOCHS_SIDE_BY_SIDE = 6
 
