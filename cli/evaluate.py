@@ -41,17 +41,19 @@ def run_directory(path):
 
 
 @functools.cache
-def _classifier_and_test_set(data_dir, device):
-    """The shipped classifier (its weights on ``device``) and the MNIST test set."""
-    return load_classifier(), load_mnist("test", data_dir=data_dir)
+def _classifier_and_test_set(data_dir, device, batch_size):
+    """The shipped classifier (its weights on ``device``), the MNIST test set and its features'
+    statistics, computed once for every run evaluated."""
+    classifier, test = load_classifier(), load_mnist("test", data_dir=data_dir)
+    return classifier, test, metrics.image_statistics(classifier, test.images, batch_size)
 
 
 @functools.cache
 def _fid_floor(data_dir, device, n, batch_size):
     """:func:`minnet.metrics.fid_floor`: ``n`` real training images against the test set."""
-    classifier, test = _classifier_and_test_set(data_dir, device)
+    classifier, _, test_statistics = _classifier_and_test_set(data_dir, device, batch_size)
     train = load_mnist("train_full", data_dir=data_dir)
-    return metrics.fid_floor(classifier, train.images, test.images, n=n, batch_size=batch_size)
+    return metrics.fid_floor(classifier, train.images, test_statistics, n=n, batch_size=batch_size)
 
 
 def evaluate_run(path, *, n_samples, batch_size, seed, data_dir=None):
@@ -76,12 +78,13 @@ def evaluate_run(path, *, n_samples, batch_size, seed, data_dir=None):
         The record written to ``eval.json`` (see the module docstring).
     """
     trainer, meta, position = restore(path)
-    classifier, test = _classifier_and_test_set(data_dir, backend.device())
+    classifier, test, test_statistics = _classifier_and_test_set(data_dir, backend.device(), batch_size)
     # Before sampling, which may be slow: fails at once when n exceeds the training images.
     floor = _fid_floor(data_dir, backend.device(), n_samples, batch_size)
     context = metrics.EvaluationContext(
-        classifier, test.images, test.labels, n_samples=n_samples, batch_size=batch_size, seed=seed
-    )
+        classifier, test.images, test.labels, n_samples=n_samples, batch_size=batch_size, seed=seed,
+        reference=test_statistics,
+    )  # fmt: skip
     values = metrics.evaluate(trainer, context)
     record = {
         "model": meta["model"],

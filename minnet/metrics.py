@@ -199,13 +199,14 @@ def classifier_frechet_distance(extractor, generated, reference, batch_size=DEFA
 
 
 def fid_floor(
-    extractor, train_images, test_images, n=DEFAULT_SAMPLES, rng=None, batch_size=DEFAULT_BATCH_SIZE
+    extractor, train_images, test_statistics, n=DEFAULT_SAMPLES, rng=None, batch_size=DEFAULT_BATCH_SIZE
 ):
     """FID of ``n`` real training images against the test set: what a perfect model would
     score with ``n`` samples, since the estimate is biased upwards for finite ``n``.
 
-    The ``n`` images are drawn without replacement with ``rng`` (default: seed 0, so the floor
-    is reproducible).
+    ``test_statistics`` is ``(mu, sigma)`` of the test images' features
+    (:func:`image_statistics`), computed once and shared with the models' FID. The ``n`` images
+    are drawn without replacement with ``rng`` (default: seed 0, so the floor is reproducible).
     """
     if n > len(train_images):
         raise MinnetError(
@@ -213,7 +214,7 @@ def fid_floor(
         )
     rng = np.random.default_rng(0) if rng is None else rng
     chosen = np.sort(rng.choice(len(train_images), size=n, replace=False))
-    return classifier_frechet_distance(extractor, train_images[chosen], test_images, batch_size)
+    return frechet_distance(*image_statistics(extractor, train_images[chosen], batch_size), *test_statistics)
 
 
 # ---------------------------------------------------------------------------- labels
@@ -282,6 +283,9 @@ class EvaluationContext:
     seed : int
         Seeds the noise of ``trainer.sample``, so evaluating a checkpoint twice gives the same
         numbers and leaves the trainer's own random state alone.
+    reference : tuple, optional
+        ``(mu, sigma)`` of the test images' features (:func:`image_statistics`), when they are
+        known already; else computed on first use.
     """
 
     extractor: FeatureExtractor
@@ -292,7 +296,7 @@ class EvaluationContext:
     seed: int = 0
     _samples: dict = field(default_factory=dict, init=False, repr=False)
     _predictions: dict = field(default_factory=dict, init=False, repr=False)
-    _reference: tuple = field(default=None, init=False, repr=False)
+    reference: tuple = field(default=None, repr=False)
 
     def samples(self, trainer):
         """``n_samples`` images from ``trainer`` and the labels asked for, ``(images, labels)``.
@@ -325,9 +329,9 @@ class EvaluationContext:
 
     def reference_statistics(self):
         """(mu, sigma) of the test-set features, computed on the first call."""
-        if self._reference is None:
-            self._reference = image_statistics(self.extractor, self.test_images, self.batch_size)
-        return self._reference
+        if self.reference is None:
+            self.reference = image_statistics(self.extractor, self.test_images, self.batch_size)
+        return self.reference
 
 
 def draw_samples(trainer, n, labels, rng, batch_size=DEFAULT_BATCH_SIZE, **options):

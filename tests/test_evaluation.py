@@ -49,7 +49,7 @@ def setting():
     reference = test.images[N_POOL : N_POOL + N_REFERENCE]
     context = metrics.EvaluationContext(classifier, reference, n_samples=N_SAMPLES, batch_size=150)
     train = load_mnist("train_full", limit=5_000)
-    floor = metrics.fid_floor(classifier, train.images, reference, n=N_SAMPLES)
+    floor = metrics.fid_floor(classifier, train.images, context.reference_statistics(), n=N_SAMPLES)
     return classifier, pool, context, floor
 
 

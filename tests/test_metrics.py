@@ -148,11 +148,12 @@ def test_fid_floor_compares_real_images_and_needs_enough_of_them(rng):
     classifier = StandInClassifier()
     train = images_of_digits(rng.integers(0, 10, 400), rng)
     test = images_of_digits(rng.integers(0, 10, 400), rng)
-    floor = metrics.fid_floor(classifier, train, test, n=300)
+    test_statistics = metrics.image_statistics(classifier, test)
+    floor = metrics.fid_floor(classifier, train, test_statistics, n=300)
     assert 0 < floor < metrics.classifier_frechet_distance(classifier, train * 0.5, test)
-    assert metrics.fid_floor(classifier, train, test, n=300) == floor  # seeded: reproducible
+    assert metrics.fid_floor(classifier, train, test_statistics, n=300) == floor  # seeded: reproducible
     with pytest.raises(MinnetError, match="needs 500 training images"):
-        metrics.fid_floor(classifier, train, test, n=500)
+        metrics.fid_floor(classifier, train, test_statistics, n=500)
 
 
 # ---------------------------------------------------------------------------- labels
