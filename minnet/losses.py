@@ -13,7 +13,7 @@ Everything that involves ``log`` or ``exp`` of logits uses the stable forms
 """
 
 from minnet.backend import xp_of
-from minnet.layers.activations import sigmoid, softmax
+from minnet.layers.activations import sigmoid
 
 REDUCTIONS = ("mean", "sum")
 
@@ -64,8 +64,9 @@ def softmax_cross_entropy(logits, targets):
     batch = logits.shape[0]
     if targets.ndim == 1:
         targets = one_hot(targets, logits.shape[1], dtype=logits.dtype)
-    value = -(targets * log_softmax(logits)).sum() / batch
-    return value, (softmax(logits) - targets) / batch
+    log_p = log_softmax(logits)
+    value = -(targets * log_p).sum() / batch
+    return value, (xp_of(logits).exp(log_p) - targets) / batch  # softmax = exp(log_softmax)
 
 
 def one_hot(labels, num_classes, dtype="float32"):

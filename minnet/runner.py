@@ -199,7 +199,7 @@ def draw_figures(run_dir, trainer, seed, epoch):
     done = epoch_grids(run_dir)
     picks = np.unique(np.linspace(0, len(done) - 1, min(len(done), MAX_EPOCHS_SIDE_BY_SIDE)).round().astype(int))
     chosen = [done[i] for i in picks]
-    grids = [np.asarray(Image.open(path).convert("L")) for _, path in chosen]
+    grids = [_read_grid(path) for _, path in chosen]
     captions = [f"epoch {number}" for number, _ in chosen]
     images.side_by_side(grids, captions, os.path.join(run_dir, SAMPLES_BY_EPOCH))
 
@@ -217,6 +217,15 @@ def draw_figures(run_dir, trainer, seed, epoch):
                 xlabel="training step",
                 ylabel=os.path.splitext(filename)[0],
             )
+
+
+def _read_grid(path):
+    """A sample grid PNG as a grey-level array; a damaged one is a MinnetError naming it."""
+    try:
+        with Image.open(path) as picture:
+            return np.asarray(picture.convert("L"))
+    except (OSError, ValueError) as err:
+        raise MinnetError(f"cannot read the sample grid {path} ({err}); delete it to have it drawn again") from None
 
 
 def steps_per_epoch(dataset, batch_size):

@@ -232,3 +232,10 @@ def test_resume_drops_a_log_line_cut_short_and_refuses_a_corrupt_one(minnet_cli,
     metrics.write_text("not json\n" + metrics.read_text())
     result = minnet_cli("train", "gan", "--epochs", 3, "--out", "run", "--resume")
     assert_user_error(result, "metrics.jsonl, line 1")
+
+
+def test_a_damaged_sample_grid_is_one_line(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", *FAST)
+    (tmp_path / "run/samples/epoch-001.png").write_bytes(b"not a png")
+    result = minnet_cli("train", "gan", "--epochs", 2, "--out", "run", "--resume")
+    assert_user_error(result, "epoch-001.png", "delete it")
