@@ -81,20 +81,31 @@ def test_resume_after_an_epoch_equals_uninterrupted(minnet_cli, tmp_path):
     _assert_same_run(tmp_path / "whole/checkpoint.npz", tmp_path / "split/checkpoint.npz")
 
 
+def _on_call(monkeypatch, method, n, action):
+    """Make ``MLPGAN.<method>`` run ``action()`` before its ``n``-th call; returns the original."""
+    original = getattr(MLPGAN, method)
+    calls = []
+
+    def patched(self, *args):
+        calls.append(args)
+        if len(calls) == n:
+            action()
+        return original(self, *args)
+
+    monkeypatch.setattr(MLPGAN, method, patched)
+    return original
+
+
+def _raise_keyboard_interrupt():
+    raise KeyboardInterrupt
+
+
 def test_ctrl_c_in_the_middle_of_a_step_waits_for_its_end(minnet_cli, tmp_path, monkeypatch):
     """A real SIGINT after D's update but before G's: the step finishes, then the run stops."""
     _train(minnet_cli, "gan", "--epochs", 2, "--out", "whole", *FAST)
 
-    original = MLPGAN.generator_step
-    calls = {"n": 0}
-
-    def interrupted(self, fake, onehot):
-        calls["n"] += 1
-        if calls["n"] == 6:  # the second epoch's second step, between its D and G updates
-            os.kill(os.getpid(), signal.SIGINT)
-        return original(self, fake, onehot)
-
-    monkeypatch.setattr(MLPGAN, "generator_step", interrupted)
+    # the second epoch's second step, between its D and G updates
+    original = _on_call(monkeypatch, "generator_step", 6, lambda: os.kill(os.getpid(), signal.SIGINT))
     result = minnet_cli("train", "gan", "--epochs", 2, "--out", "split", *FAST)
     assert result.exit_code == 130
     position = load_checkpoint(tmp_path / "split/checkpoint.npz")[1]["position"]
@@ -116,16 +127,7 @@ def test_resume_accepts_the_settings_it_started_with(minnet_cli, tmp_path):
 def test_ctrl_c_saves_and_resume_is_exact(minnet_cli, tmp_path, monkeypatch):
     _train(minnet_cli, "gan", "--epochs", 2, "--out", "whole", *FAST)
 
-    original = MLPGAN.train_step
-    calls = {"n": 0}
-
-    def interrupted(self, images, labels):
-        calls["n"] += 1
-        if calls["n"] == 6:  # in the middle of the second epoch (4 steps per epoch)
-            raise KeyboardInterrupt
-        return original(self, images, labels)
-
-    monkeypatch.setattr(MLPGAN, "train_step", interrupted)
+    original = _on_call(monkeypatch, "train_step", 6, _raise_keyboard_interrupt)  # mid-epoch 2 (4 steps each)
     result = minnet_cli("train", "gan", "--epochs", 2, "--out", "split", *FAST)
     assert result.exit_code == 130
     assert "--resume" in result.stderr
