@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from minnet import threads
+from minnet import backend, threads
 
 
 def time_ms(step, repeats=20, warmup=3, synchronize=lambda: None, clock=time.perf_counter):
@@ -91,12 +91,13 @@ def set_numpy_blas_threads(n):
 
 
 def add_timing_arguments(parser, repeats, unit):
-    """The options every benchmark takes: ``--repeats``, ``--threads`` and ``--cpu-time``.
+    """The options every benchmark takes: ``--device``, ``--repeats``, ``--threads`` and ``--cpu-time``.
 
     By default both libraries use their own thread counts (all cores). On a machine shared with
     other work, ``--threads 1 --cpu-time`` gives repeatable numbers: one thread each, timed by
     the CPU time the process used rather than by the wall clock.
     """
+    parser.add_argument("--device", choices=backend.DEVICES, default="cpu", help="cpu (NumPy) or gpu (CuPy)")
     parser.add_argument("--repeats", type=int, default=repeats, help=f"timed runs per {unit} (default {repeats})")
     parser.add_argument("--threads", type=int, help="CPU threads for NumPy's BLAS, minnet's copies and torch")
     parser.add_argument("--cpu-time", action="store_true", help="time by process CPU time, not wall time")
@@ -123,3 +124,17 @@ def set_up_cpu(args, torch, what):
     if torch is not None:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     return time.process_time if args.cpu_time else time.perf_counter
+
+
+def torch_device(torch, device):
+    """The torch device to compare minnet's ``device`` with, or None when torch cannot run there."""
+    if torch is None:
+        return None
+    if device == "gpu":
+        return "cuda" if torch.cuda.is_available() else None
+    return "cpu"
+
+
+def torch_synchronize(torch, against):
+    """What to call around torch's timers: ``torch.cuda.synchronize`` on CUDA, else nothing."""
+    return torch.cuda.synchronize if against == "cuda" else (lambda: None)

@@ -20,7 +20,14 @@ import minnet  # noqa: F401  # isort: skip  # before NumPy: sets OpenBLAS's thre
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import add_timing_arguments, gflops, set_up_cpu, time_ms  # noqa: E402
+from harness import (  # noqa: E402
+    add_timing_arguments,
+    gflops,
+    set_up_cpu,
+    time_ms,
+    torch_device,
+    torch_synchronize,
+)
 
 from minnet import backend  # noqa: E402
 from minnet.layers.conv import Conv2d, Deconv2d  # noqa: E402
@@ -159,24 +166,14 @@ def cases():
     ]
 
 
-def torch_device(device):
-    """The torch device to compare with, or None when torch cannot run there."""
-    if torch is None:
-        return None
-    if device == "gpu":
-        return "cuda" if torch.cuda.is_available() else None
-    return "cpu"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", choices=backend.DEVICES, default="cpu")
     add_timing_arguments(parser, repeats=20, unit="layer")
     args = parser.parse_args(argv)
 
     backend.use(args.device)
-    against = torch_device(args.device)
-    torch_sync = torch.cuda.synchronize if against == "cuda" else (lambda: None)
+    against = torch_device(torch, args.device)
+    torch_sync = torch_synchronize(torch, against)
     print(f"minnet on {args.device}, torch on {against or '-'}")
     clock = set_up_cpu(args, torch, "forward+backward steps")
     if not against:

@@ -1,8 +1,10 @@
 """Time of one whole GAN training step of minnet's models, against the same step in PyTorch.
 
-    python benchmarks/models.py [--models NAME ...] [--repeats N] [--threads N] [--cpu-time]
+    python benchmarks/models.py [--device cpu|gpu] [--models NAME ...] [--repeats N] [--threads N] [--cpu-time]
 
-Everything is float32 on the CPU. A step is ``trainer.train_step(images, labels)`` of the model
+Everything is float32, on the CPU or (``--device gpu``) on CuPy against torch on CUDA, with both
+synchronised around the timers; on the GPU the peak memory each library's allocator held for
+the model's steps is printed too. A step is ``trainer.train_step(images, labels)`` of the model
 at its default settings (``minnet.models.build(name, {}, seed=0)``) on a fixed random batch of its
 batch size: one D update, on real images and on G's samples (and, for the matching-aware
 ``cdcgan``, on real images under wrong labels), then ``g_steps`` G updates, each a G forward
@@ -27,9 +29,9 @@ import minnet  # noqa: F401  # isort: skip  # before NumPy: sets OpenBLAS's thre
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import add_timing_arguments, set_up_cpu, time_ms  # noqa: E402
+from harness import add_timing_arguments, set_up_cpu, time_ms, torch_device, torch_synchronize  # noqa: E402
 
-from minnet import memory  # noqa: E402
+from minnet import backend, memory  # noqa: E402
 from minnet.data import NUM_CLASSES  # noqa: E402
 from minnet.models import build  # noqa: E402
 from minnet.models.experiments_with_gans import D_SLOPE, conv_padding, feature_sides  # noqa: E402
@@ -143,17 +145,18 @@ def torch_loss(logits, real_target):
     """minnet's discriminator_loss: BCE of one logit, or softmax CE against [1 - t, t] of two."""
     if logits.shape[1] == 1:
         return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, real_target))
-    targets = torch.tensor([1 - real_target, real_target]).expand(len(logits), 2)
+    targets = torch.tensor([1 - real_target, real_target], device=logits.device).expand(len(logits), 2)
     return F.cross_entropy(logits, targets)
 
 
-def torch_step(trainer, G, D, images, labels):
+def torch_step(trainer, G, D, images, labels, device):
     """The step of minnet's GANTrainer.train_step, written in torch for the networks G and D."""
     config = trainer.config
+    G, D = G.to(device), D.to(device)
     conditional, matching_aware = trainer.conditional, trainer.matching_aware()
     adam = {"lr": config.lr, "betas": (config.beta1, config.beta2)}
     optimizers = {G: torch.optim.Adam(G.parameters(), **adam), D: torch.optim.Adam(D.parameters(), **adam)}
-    images, labels = torch.from_numpy(images), torch.from_numpy(labels)
+    images, labels = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
 
     def update(net):
         if config.clip_norm > 0:
@@ -176,9 +179,9 @@ def torch_step(trainer, G, D, images, labels):
         batch = len(images)
         real = images[:, None] * 2 - 1
         if config.z_dist == "uniform":
-            z = torch.rand(batch, config.z_dim) * 2 - 1
+            z = torch.rand(batch, config.z_dim, device=device) * 2 - 1
         else:
-            z = torch.randn(batch, config.z_dim)
+            z = torch.randn(batch, config.z_dim, device=device)
         maps = None
         if conditional:
             z = torch.cat([z, F.one_hot(labels, NUM_CLASSES).float()], dim=1)
@@ -189,7 +192,7 @@ def torch_step(trainer, G, D, images, labels):
         loss_real = torch_loss(discriminate(real, maps), trainer.config.real_label)
         loss_fake = torch_loss(discriminate(fake.detach(), maps), 0.0)
         if matching_aware:
-            wrong = (labels + torch.randint(1, NUM_CLASSES, labels.shape)) % NUM_CLASSES
+            wrong = (labels + torch.randint(1, NUM_CLASSES, labels.shape, device=device)) % NUM_CLASSES
             loss_fake = (loss_fake + torch_loss(discriminate(real, label_maps(wrong)), 0.0)) / 2
         d_loss = loss_real + loss_fake
         d_loss.backward()
@@ -206,6 +209,23 @@ def torch_step(trainer, G, D, images, labels):
     return step
 
 
+def gpu_peak_mib(run, torch_module=None):
+    """Run ``run()`` and return the peak GPU memory its library's allocator held, in MiB.
+
+    For minnet that is CuPy's memory pool (freed to the driver first, so the figure is this
+    model's); for torch (``torch_module`` given) ``torch.cuda.max_memory_allocated``.
+    """
+    if torch_module is not None:
+        torch_module.cuda.empty_cache()
+        torch_module.cuda.reset_peak_memory_stats()
+        run()
+        return torch_module.cuda.max_memory_allocated() / 2**20
+    pool = backend.xp().get_default_memory_pool()
+    pool.free_all_blocks()
+    run()
+    return pool.total_bytes() / 2**20
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -214,19 +234,25 @@ def main(argv=None):
     add_timing_arguments(parser, repeats=10, unit="model")
     args = parser.parse_args(argv)
 
-    clock = set_up_cpu(args, torch, "training steps, on the CPU")
-    kept = memory.keep_freed_memory()  # as minnet train does; torch's CPU tensors come from malloc too
-    print(f"freed memory kept for reuse (minnet.memory): {'yes' if kept else 'no (not glibc)'}")
+    backend.use(args.device)
+    on_gpu = args.device == "gpu"
+    against = torch_device(torch, args.device)
+    torch_sync = torch_synchronize(torch, against)
+    print(f"minnet on {args.device}, torch on {against or '-'}")
+    clock = set_up_cpu(args, torch, "training steps")
+    if not on_gpu:
+        kept = memory.keep_freed_memory()  # as minnet train does; torch's CPU tensors come from malloc too
+        print(f"freed memory kept for reuse (minnet.memory): {'yes' if kept else 'no (not glibc)'}")
     if torch is not None:
         torch.manual_seed(0)
-    else:
-        print("torch: not compared (not installed)")
+    if against is None:
+        print("torch: not compared (" + ("not installed" if torch is None else "no CUDA") + ")")
 
     # Build everything first, so that a model whose torch copy differs fails before any timing.
     models = {}
     for name in args.models:
         trainer = build(name, {}, seed=0)
-        nets = TORCH_BUILDERS[name](trainer.config) if torch is not None else None
+        nets = TORCH_BUILDERS[name](trainer.config) if against is not None else None
         count = trainer.num_parameters()
         line = f"{name}: {count:,} parameters in minnet"
         if nets is not None:
@@ -238,22 +264,32 @@ def main(argv=None):
     print()
 
     header = f"{'model':<10} {'batch':>5} {'minnet ms':>10}"
-    if torch is not None:
-        header += f" {'torch ms':>9} {'ratio':>6} {'minnet s/epoch':>15} {'torch s/epoch':>14}"
-    else:
-        header += f" {'minnet s/epoch':>15}"
+    if against is not None:
+        header += f" {'torch ms':>9} {'ratio':>6}"
+    header += f" {'minnet s/epoch':>15}"
+    if against is not None:
+        header += f" {'torch s/epoch':>14}"
+    if on_gpu:
+        header += f" {'minnet MiB':>11}" + (f" {'torch MiB':>10}" if against is not None else "")
     print(header)
     print("-" * len(header))
     for name, (trainer, nets) in models.items():
         images, labels = batch_for(trainer.config)
         steps = EPOCH_IMAGES // trainer.config.batch_size
-        ms = time_ms(minnet_step(trainer, images, labels), args.repeats, clock=clock)
+        step = minnet_step(trainer, images, labels)
+        ms = time_ms(step, args.repeats, synchronize=backend.synchronize, clock=clock)
         row = f"{name:<10} {trainer.config.batch_size:>5} {ms:10.1f}"
-        if nets is None:
-            row += f" {ms * steps / 1e3:15.1f}"
-        else:
-            torch_ms = time_ms(torch_step(trainer, *nets, images, labels), args.repeats, clock=clock)
-            row += f" {torch_ms:9.1f} {ms / torch_ms:6.2f} {ms * steps / 1e3:15.1f} {torch_ms * steps / 1e3:14.1f}"
+        if against is not None:
+            t_step = torch_step(trainer, *nets, images, labels, against)
+            torch_ms = time_ms(t_step, args.repeats, synchronize=torch_sync, clock=clock)
+            row += f" {torch_ms:9.1f} {ms / torch_ms:6.2f}"
+        row += f" {ms * steps / 1e3:15.1f}"
+        if against is not None:
+            row += f" {torch_ms * steps / 1e3:14.1f}"
+        if on_gpu:
+            row += f" {gpu_peak_mib(step):11.0f}"
+            if against is not None:
+                row += f" {gpu_peak_mib(t_step, torch):10.0f}"
         print(row, flush=True)
 
 
