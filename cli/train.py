@@ -159,6 +159,7 @@ def train_model(ctx, cls, values):
     else:
         steps_per_epoch(dataset, trainer.config.batch_size)  # refuse a batch larger than the data first
         _prepare_directory(out)
+        trainer.prepare(dataset)
         meta = {"model": cls.name, "config": config_to_dict(trainer.config), "seed": run["seed"], "data": data}
     meta.update(device=run["device"], log_every=run["log_every"])
 

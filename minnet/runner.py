@@ -6,10 +6,14 @@ A run directory holds everything one ``minnet train`` produces::
                           at the end of every epoch, on Ctrl-C and at the end
     metrics.jsonl         every ``log_every`` steps: running means of the step's losses and
                           the trainer's diagnostics
-    epochs.jsonl          one line per epoch: mean losses and seconds
+    epochs.jsonl          one line per epoch: mean losses, seconds, and what the trainer's
+                          ``end_of_epoch`` returned (validation measures)
     samples/epoch-NNN.png a sample grid after each epoch, always from the same noise
     samples-by-epoch.png  those grids side by side across epochs
-    <curve>.png           the curves the trainer names (losses, confidences, ...)
+    <curve>.png           the curves the trainer names (losses, confidences, ...), per step
+                          from metrics.jsonl (``curves``) or per epoch from epochs.jsonl
+                          (``epoch_curves``)
+    ...                   any figures the trainer's ``end_of_epoch`` writes
     eval.json             written by ``minnet eval``: the metrics of the latest checkpoint
 
 Exact resumption: the order of the training images in epoch ``e`` comes from a generator
@@ -54,6 +58,18 @@ class Position:
     step: int = 0
     global_step: int = 0
     seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class EpochContext:
+    """What a trainer's ``end_of_epoch`` is told about the run (see models.base.Trainer)."""
+
+    run_dir: str
+    epoch: int  # the epoch just completed, from 1
+    seed: int  # the run's seed
+    dataset: object  # the training Dataset
+    data_dir: str | None  # where the MNIST files were looked for (None: the usual places)
+    say: object  # print-like: one line to the user
 
 
 def checkpoint_path(run_dir):
@@ -203,18 +219,23 @@ def draw_figures(run_dir, trainer, seed, epoch):
     captions = [f"epoch {number}" for number, _ in chosen]
     images.side_by_side(grids, captions, os.path.join(run_dir, SAMPLES_BY_EPOCH))
 
-    records = read_jsonl(os.path.join(run_dir, METRICS))
-    for filename, keys in trainer.curves.items():
+    _draw_curves(run_dir, trainer.name, trainer.curves, read_jsonl(os.path.join(run_dir, METRICS)), "step")
+    _draw_curves(run_dir, trainer.name, trainer.epoch_curves, read_jsonl(os.path.join(run_dir, EPOCHS)), "epoch")
+
+
+def _draw_curves(run_dir, name, curves, records, x_key):
+    """One PNG per entry of ``curves`` ({file: [keys]}), each key's values against ``x_key``."""
+    for filename, keys in curves.items():
         series = {
-            k: ([r["step"] for r in records if k in r], [r[k] for r in records if k in r]) for k in keys
+            k: ([r[x_key] for r in records if k in r], [r[k] for r in records if k in r]) for k in keys
         }
         series = {k: xy for k, xy in series.items() if xy[0]}
         if series:
             images.plot_curves(
                 os.path.join(run_dir, filename),
                 series,
-                title=f"{trainer.name}: {', '.join(series)}",
-                xlabel="training step",
+                title=f"{name}: {', '.join(series)}",
+                xlabel="training step" if x_key == "step" else "epoch",
                 ylabel=os.path.splitext(filename)[0],
             )
 
@@ -296,10 +317,13 @@ def _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps, log_e
     backend.synchronize()
     seconds = time.perf_counter() - started
     position.epoch, position.step, position.seconds = epoch, 0, position.seconds + seconds
-    _append_jsonl(os.path.join(run_dir, EPOCHS), {"epoch": epoch, "seconds": seconds, **means})
+    context = EpochContext(run_dir, epoch, seed, dataset, meta.get("data", {}).get("data_dir"), say)
+    measured = trainer.end_of_epoch(context)
+    _check_finite(measured, f"at the end of epoch {epoch}")
+    _append_jsonl(os.path.join(run_dir, EPOCHS), {"epoch": epoch, "seconds": seconds, **means, **measured})
     save_run_checkpoint(run_dir, trainer, position, meta)
     draw_figures(run_dir, trainer, seed, epoch)
-    shown = "  ".join(f"{k} {v:.4g}" for k, v in means.items())
+    shown = "  ".join(f"{k} {v:.4g}" for k, v in {**means, **measured}.items())
     say(f"epoch {epoch}/{epochs}  {format_seconds(seconds)}  {shown}")
 
 
@@ -309,12 +333,12 @@ def _run_steps(trainer, dataset, run_dir, position, order, epoch, bar, log_every
     After each step ``position`` is advanced, and a Ctrl-C held back by ``ctrl_c`` interrupts.
     """
     window, epoch_means = _RunningMeans(), _RunningMeans()
-    for index, (x, y) in enumerate(dataset.batches(trainer.config.batch_size, order)):
+    for index, (x, y, rows) in enumerate(dataset.batches(trainer.config.batch_size, order, with_indices=True)):
         if index < position.step:
             continue  # already done before the checkpoint this run resumed from
         where = f"in epoch {epoch}, step {index + 1}"
         try:
-            logs = trainer.train_step(x, y)
+            logs = trainer.train_step(x, y, rows)
         except MinnetError as err:
             raise MinnetError(f"training stopped {where}: {err}") from None
         _check_finite(logs, where)

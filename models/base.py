@@ -5,9 +5,16 @@ a batch and how to draw samples. The command line and :mod:`minnet.runner` drive
 through this interface alone::
 
     trainer = Trainer(config, rng)          # config: the trainer's Config dataclass
-    logs = trainer.train_step(images, labels)   # -> {"d_loss": 0.69, ...} plain floats
+    trainer.prepare(dataset)                # once, before a new run: per-image state is made here
+    logs = trainer.train_step(images, labels, indices)  # -> {"d_loss": 0.69, ...} plain floats
+    values = trainer.end_of_epoch(run)      # after each epoch: figures, and values for epochs.jsonl
     images = trainer.sample(n, labels=None, rng=None)  # numpy (n, 28, 28) in [0, 1]
     arrays = trainer.state(); trainer.load_state(arrays)
+
+``indices`` are the positions of the batch's images in the training set. Models that keep
+state per training image (CSGM's latent code L, ABP's Z) hold it in ``trainer.per_example``:
+one array per name, indexed by that position, saved in the checkpoint with the weights, so a
+resumed run finds every image's state as it was.
 
 Every source of randomness in training (weight initialisation, noise, dropout masks) draws
 from the one ``numpy.random.Generator`` handed to the constructor, and its state is part of
@@ -21,6 +28,8 @@ import json
 import numpy as np
 
 from minnet import backend
+
+PER_EXAMPLE = "per_example"  # checkpoint prefix of the per-image arrays
 
 
 def option(default, help, *, choices=None, min=None, max=None, positive=False):
@@ -70,7 +79,9 @@ class Trainer:
     any_resolution : True when ``sample`` takes ``size`` (renders at any resolution)
     data_split : the MNIST split to train on
     binarize : None, "static" or "dynamic" (see minnet.data)
-    curves : {png file name: [log keys]} drawn after each epoch
+    curves : {png file name: [log keys]} of metrics.jsonl, drawn after each epoch
+    epoch_curves : {png file name: [keys]} of epochs.jsonl (what ``end_of_epoch`` returns),
+        drawn after each epoch against the epoch number
     """
 
     name = ""
@@ -82,15 +93,29 @@ class Trainer:
     data_split = "train_full"
     binarize = None
     curves = {}
+    epoch_curves = {}
 
     def __init__(self, config, rng):
         self.config = config
         self.rng = rng
         self.networks = {}
         self.optimizers = {}
+        self.per_example = {}  # name -> array (N_train, ...) on the device, row i for training image i
 
-    def train_step(self, images, labels):
+    def prepare(self, dataset):
+        """Called once before a new run trains on ``dataset`` (not on resume: the checkpoint
+        holds what was made here). Models with per-image state allocate it here."""
+
+    def train_step(self, images, labels, indices=None):
+        """One step on a batch: images float32 (B, 28, 28) in [0, 1], labels int64 (B,),
+        indices int64 (B,) the images' positions in the training set."""
         raise NotImplementedError
+
+    def end_of_epoch(self, run):
+        """After each epoch (``run``: :class:`minnet.runner.EpochContext`): write the model's own
+        figures into ``run.run_dir`` and return ``{name: float}`` for that epoch's line of
+        epochs.jsonl (validation measures, say). Default: nothing."""
+        return {}
 
     def sample(self, n, labels=None, rng=None, size=None):
         raise NotImplementedError
@@ -105,8 +130,9 @@ class Trainer:
 
     # -- state -------------------------------------------------------------------------
     def state(self):
-        """All arrays a checkpoint needs: ``"<net>/<param>"`` and ``"<opt>.opt/<slot>"``."""
-        arrays = {}
+        """All arrays a checkpoint needs: ``"<net>/<param>"``, ``"<opt>.opt/<slot>"`` and
+        ``"per_example/<name>"``."""
+        arrays = {f"{PER_EXAMPLE}/{k}": backend.to_numpy(v).copy() for k, v in self.per_example.items()}
         for net_name, net in self.networks.items():
             arrays.update({f"{net_name}/{k}": v for k, v in net.state_dict().items()})
         for opt_name, opt in self.optimizers.items():
@@ -122,6 +148,8 @@ class Trainer:
         for opt_name, opt in self.optimizers.items():
             prefix = f"{opt_name}.opt/"
             opt.load_state_dict({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        prefix = f"{PER_EXAMPLE}/"
+        self.per_example = {k[len(prefix):]: backend.to_device(v) for k, v in arrays.items() if k.startswith(prefix)}
         self.rng.bit_generator.state = json.loads(bytes(arrays["rng"]).decode())
 
     # -- helpers for subclasses -------------------------------------------------------

@@ -141,7 +141,7 @@ class GANTrainer(Trainer):
         return g_input[0] if self.conditional else g_input
 
     # -- one step ---------------------------------------------------------------------
-    def train_step(self, images, labels):
+    def train_step(self, images, labels, indices=None):
         """One D update and ``g_steps`` G updates on a batch; returns losses and D's confidences."""
         batch = len(images)
         real = self.to_device(images[:, None] * 2 - 1)  # (B, 1, 28, 28) in [-1, 1]

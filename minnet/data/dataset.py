@@ -48,7 +48,7 @@ class Dataset:
             f"binarize={self.binarize!r}, location={self.location!r})"
         )
 
-    def batches(self, batch_size, rng, shuffle=True, drop_last=True):
+    def batches(self, batch_size, rng, shuffle=True, drop_last=True, with_indices=False):
         """One epoch of mini-batches.
 
         Parameters
@@ -61,6 +61,9 @@ class Dataset:
             Visit the digits in a random order rather than as stored.
         drop_last : bool
             Leave out a final batch smaller than ``batch_size``.
+        with_indices : bool
+            Also yield each batch's positions in the split, for trainers that keep state per
+            training image.
 
         Yields
         ------
@@ -68,6 +71,8 @@ class Dataset:
             float32, (B, 28, 28).
         labels : numpy.ndarray
             int64, (B,).
+        indices : numpy.ndarray
+            int64, (B,), only with ``with_indices``: ``images == self.images[indices]``.
 
         Raises
         ------
@@ -81,9 +86,9 @@ class Dataset:
                 f"batch size {batch_size} is larger than the {len(self)} digits of split "
                 f"{self.split!r}: no whole batch can be formed"
             )
-        return self._epoch(batch_size, np.random.default_rng(rng), shuffle, drop_last)
+        return self._epoch(batch_size, np.random.default_rng(rng), shuffle, drop_last, with_indices)
 
-    def _epoch(self, batch_size, rng, shuffle, drop_last):
+    def _epoch(self, batch_size, rng, shuffle, drop_last, with_indices):
         order = rng.permutation(len(self)) if shuffle else np.arange(len(self))
         stop = len(self) - len(self) % batch_size if drop_last else len(self)
         for start in range(0, stop, batch_size):
@@ -91,4 +96,4 @@ class Dataset:
             images = self.images[rows]
             if self.binarize == "dynamic":
                 images = resample(images, rng)
-            yield images, self.labels[rows]
+            yield (images, self.labels[rows], rows) if with_indices else (images, self.labels[rows])

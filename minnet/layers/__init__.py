@@ -17,7 +17,7 @@ shape.py        Flatten, Reshape, Concat
 """
 
 from minnet.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from minnet.layers.base import Layer, Sequential
+from minnet.layers.base import Layer, Sequential, input_gradients_only
 from minnet.layers.conditional import LabelledConv2d
 from minnet.layers.conv import Conv2d, Deconv2d
 from minnet.layers.dense import Dense
@@ -47,4 +47,5 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "input_gradients_only",
 ]

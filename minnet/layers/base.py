@@ -18,10 +18,18 @@ true dL/dtheta; an optimizer subtracts them.
 A layer with several inputs (``Concat``, ``LabelledConv2d``) takes them as a list and returns
 their gradients as a list, in the same order.
 
+Gradients with respect to the input alone: a model that refines its *input* (a latent code
+moved by Langevin steps or gradient descent through a fixed generator) wants ``gx`` and not the
+weights' gradients. Inside ``with input_gradients_only(net):`` every layer of ``net`` skips
+computing and adding its parameter gradients (``layer.param_grads`` is False), so such a
+backward pass costs less and leaves ``grads`` untouched.
+
 No layer changes an array it was given or one it returned: an activation saves the very
 array it returns for its backward, so a caller's ``y += ...`` would corrupt that gradient
 without any error. Work in place only on arrays the layer itself just made.
 """
+
+import contextlib
 
 import numpy as np
 
@@ -40,6 +48,8 @@ class Layer:
     buffers : dict[str, array]
         Non-learned state saved in checkpoints (batch-norm running statistics).
     """
+
+    param_grads = True  # False inside input_gradients_only: backward then leaves grads alone
 
     def __init__(self):
         self.params = {}
@@ -91,6 +101,12 @@ class Layer:
     def sublayers(self):
         """Named child layers (``{}`` for a leaf); containers override this."""
         return {}
+
+    def walk(self):
+        """This layer and every layer inside it, depth first."""
+        yield self
+        for child in self.sublayers().values():
+            yield from child.walk()
 
     def parameter_slots(self, prefix=""):
         """Yield ``(qualified_name, owner_layer, key)`` for every parameter, children included.
@@ -180,6 +196,25 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+@contextlib.contextmanager
+def input_gradients_only(*layers):
+    """Within the block, ``backward`` of these layers (and all inside them) returns dL/dx only.
+
+    No parameter gradient is computed or added, so ``grads`` keep what they held: the cheap,
+    explicit way to take the gradient of a loss with respect to a network's input, as
+    inference on a latent code needs (Langevin dynamics in ABP, refining CSGM's codes).
+    """
+    inside = [layer for top in layers for layer in top.walk()]
+    before = [layer.param_grads for layer in inside]
+    for layer in inside:
+        layer.param_grads = False
+    try:
+        yield
+    finally:
+        for layer, value in zip(inside, before):
+            layer.param_grads = value
 
 
 class Sequential(Layer):

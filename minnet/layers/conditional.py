@@ -77,7 +77,10 @@ class LabelledConv2d(Layer):
     def backward(self, gy):
         y, U = self.pop()
         gy_rows = gy.reshape(len(gy), -1)  # (B, O*Ho*Wo)
-        self.label.backward((y.T @ gy_rows).reshape(U.shape))  # dL/dU = y^T gy, into label.W's gradient
+        if self.param_grads:
+            self.label.backward((y.T @ gy_rows).reshape(U.shape))  # dL/dU = y^T gy, into label.W's gradient
+        else:
+            self.label.pop()  # its forward's saved values, not needed for dL/dx
         g_labels = gy_rows @ U.reshape(self.n_labels, -1).T  # dL/dy = gy U^T
         return [self.image.backward(gy), g_labels]
 

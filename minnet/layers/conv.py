@@ -134,9 +134,10 @@ class Conv2d(Layer):
     def backward(self, gy):
         col, x_shape = self.pop()
         gy_matrix = as_channel_matrix(gy)
-        self.grads["W"] += kernel_gradient(gy_matrix, col)  # dL/dW = gym · colm^T
-        if "b" in self.grads:
-            self.grads["b"] += channel_sums(gy)  # dL/db = gy summed over n, u, v
+        if self.param_grads:
+            self.grads["W"] += kernel_gradient(gy_matrix, col)  # dL/dW = gym · colm^T
+            if "b" in self.grads:
+                self.grads["b"] += channel_sums(gy)  # dL/db = gy summed over n, u, v
         # dL/dx = col2im(Wm^T · gym); col is used up, so Wm^T · gym overwrites it
         return correlate_adjoint(gy_matrix, self.params["W"], x_shape, self.stride, self.pad, out=col)
 
@@ -198,9 +199,10 @@ class Deconv2d(Layer):
     def backward(self, gy):
         (x_matrix,) = self.pop()
         col = im2col(gy, self.k, self.stride, self.pad)
-        self.grads["W"] += kernel_gradient(x_matrix, col)  # dL/dW = xm · colm^T
-        if "b" in self.grads:
-            self.grads["b"] += channel_sums(gy)  # dL/db = gy summed over n, u, v
+        if self.param_grads:
+            self.grads["W"] += kernel_gradient(x_matrix, col)  # dL/dW = xm · colm^T
+            if "b" in self.grads:
+                self.grads["b"] += channel_sums(gy)  # dL/db = gy summed over n, u, v
         return correlate(col, self.params["W"])  # dL/dx = Wm · im2col(gy), a Conv2d forward
 
     def __repr__(self):

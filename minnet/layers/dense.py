@@ -34,9 +34,10 @@ class Dense(Layer):
 
     def backward(self, gy):
         (x,) = self.pop()
-        self.grads["W"] += x.T @ gy  # dL/dW = x^T gy
-        if "b" in self.grads:
-            self.grads["b"] += gy.sum(axis=0)  # dL/db = sum over the batch of gy
+        if self.param_grads:
+            self.grads["W"] += x.T @ gy  # dL/dW = x^T gy
+            if "b" in self.grads:
+                self.grads["b"] += gy.sum(axis=0)  # dL/db = sum over the batch of gy
         return gy @ self.params["W"].T  # dL/dx = gy W^T
 
     def __repr__(self):

@@ -95,8 +95,9 @@ class BatchNorm(Layer):
         count = gy.size // self.n
         g_beta = channel_sums(gy)  # dL/dbeta = sum gy
         g_gamma = channel_sums(gy * x_hat)  # dL/dgamma = sum gy x_hat
-        self.grads["beta"] += g_beta
-        self.grads["gamma"] += g_gamma
+        if self.param_grads:
+            self.grads["beta"] += g_beta
+            self.grads["gamma"] += g_gamma
         # dL/dx = gamma s (gy - mean(gy) - x_hat mean(gy x_hat)); the means are the sums / N
         mean_gy, mean_gy_x_hat = (g / count for g in (g_beta, g_gamma))
         scale = (self.params["gamma"] * inv_std).reshape(channel)

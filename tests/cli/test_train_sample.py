@@ -150,8 +150,8 @@ def test_same_seed_same_numbers(minnet_cli, tmp_path):
 def test_nan_stops_training_with_where(minnet_cli, tmp_path, monkeypatch):
     original = MLPGAN.train_step
 
-    def poisoned(self, images, labels):
-        logs = original(self, images, labels)
+    def poisoned(self, images, labels, indices=None):
+        logs = original(self, images, labels, indices)
         return {**logs, "g_loss": float("nan")} if self.optimizers["G"].steps == 3 else logs
 
     monkeypatch.setattr(MLPGAN, "train_step", poisoned)

@@ -93,13 +93,7 @@ def test_several_generator_steps_per_discriminator_step(data):
     assert (trainer.optimizers["G"].steps, trainer.optimizers["D"].steps) == (3, 1)
     assert np.isfinite(logs["g_loss"])
     for net in trainer.networks.values():  # every forward was matched by a backward
-        assert all(not layer._saved for layer in _all_layers(net))
-
-
-def _all_layers(layer):
-    yield layer
-    for child in layer.sublayers().values():
-        yield from _all_layers(child)
+        assert all(not layer._saved for layer in net.walk())
 
 
 def test_wrong_labels_are_always_another_digit(data):
