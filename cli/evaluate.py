@@ -9,9 +9,14 @@ samples (the estimate is biased upwards for small ``n``, so only equal ``n`` com
 The results go to ``eval.json`` in the run directory, where ``minnet report`` finds them::
 
     {"model": "gan", "position": {"epoch": 20, ...}, "n_samples": 10000, "seed": 0,
-     "test_images": 10000, "classifier_test_accuracy": 0.993,
+     "test_images": 10000, "importance_samples": 100, "importance_images": 1000,
+     "classifier_test_accuracy": 0.993,
      "metrics": {"fid": {"value": 12.3, "description": "...", "lower_is_better": true}, ...},
      "fid_floor": {"value": 1.1, "n_train": 10000, "description": "..."}}
+
+Models with a likelihood (:mod:`minnet.models.variational`) are also measured on the statically
+binarized test set; ``--importance-samples`` and ``--importance-images`` set the k and the number
+of images of the importance-sampled estimate, and both are recorded.
 
 The classifier, the test set and the floor are loaded or computed once per process, so
 ``minnet report --evaluate`` pays for them once for all runs (the test set's feature
@@ -56,7 +61,10 @@ def _fid_floor(data_dir, device, n, batch_size):
     return metrics.fid_floor(classifier, train.images, test_statistics, n=n, batch_size=batch_size)
 
 
-def evaluate_run(path, *, n_samples, batch_size, seed, data_dir=None):
+def evaluate_run(
+    path, *, n_samples, batch_size, seed, data_dir=None,
+    importance_samples=metrics.DEFAULT_IMPORTANCE_SAMPLES, importance_images=metrics.DEFAULT_IMPORTANCE_IMAGES,
+):  # fmt: skip
     """Compute the metrics of the model in ``path`` and write them to its ``eval.json``.
 
     Parameters
@@ -71,6 +79,9 @@ def evaluate_run(path, *, n_samples, batch_size, seed, data_dir=None):
         Seeds the sampling noise, so the same checkpoint always gives the same numbers.
     data_dir : str, optional
         Where MNIST is (see :func:`minnet.data.load_mnist`).
+    importance_samples, importance_images : int
+        k latent draws per image, on how many of the first binarized test images, for the
+        importance-sampled likelihood of models that have one.
 
     Returns
     -------
@@ -83,7 +94,8 @@ def evaluate_run(path, *, n_samples, batch_size, seed, data_dir=None):
     floor = _fid_floor(data_dir, backend.device(), n_samples, batch_size)
     context = metrics.EvaluationContext(
         classifier, test.images, test.labels, n_samples=n_samples, batch_size=batch_size, seed=seed,
-        reference=test_statistics,
+        reference=test_statistics, binary_test_images=_binary_test_images(data_dir),
+        importance_samples=importance_samples, importance_images=importance_images,
     )  # fmt: skip
     values = metrics.evaluate(trainer, context)
     record = {
@@ -92,6 +104,8 @@ def evaluate_run(path, *, n_samples, batch_size, seed, data_dir=None):
         "n_samples": n_samples,
         "seed": seed,
         "test_images": len(test),
+        "importance_samples": importance_samples,
+        "importance_images": importance_images,
         "classifier_test_accuracy": classifier.info["test_accuracy"],
         "metrics": {
             metric.name: {
@@ -109,6 +123,12 @@ def evaluate_run(path, *, n_samples, batch_size, seed, data_dir=None):
     }
     _write_json(os.path.join(run_directory(path), EVAL_FILE), record)
     return record
+
+
+@functools.cache
+def _binary_test_images(data_dir):
+    """The statically binarized test set (:func:`minnet.data.load_mnist`), loaded once."""
+    return load_mnist("test", data_dir=data_dir, binarize="static").images
 
 
 def _write_json(path, record):
@@ -145,9 +165,17 @@ def format_evaluation(record):
     help="images per call to the sampler and the classifier",
 )  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the sampling noise")
+@click.option(
+    "--importance-samples", type=click.IntRange(min=1), default=metrics.DEFAULT_IMPORTANCE_SAMPLES,
+    show_default=True, help="latent draws per image for importance-sampled likelihoods",
+)  # fmt: skip
+@click.option(
+    "--importance-images", type=click.IntRange(min=1), default=metrics.DEFAULT_IMPORTANCE_IMAGES,
+    show_default=True, help="first binarized test images the importance-sampled likelihood uses",
+)  # fmt: skip
 @click.option("--data-dir", type=click.Path(), help="directory holding the four MNIST files")
 @click.option("--device", type=click.Choice(backend.DEVICES), default="cpu", show_default=True)
-def evaluate(checkpoint, n_samples, batch_size, seed, data_dir, device):
+def evaluate(checkpoint, n_samples, batch_size, seed, data_dir, device, importance_samples, importance_images):
     """Measure the samples of CHECKPOINT (a run directory or its checkpoint.npz).
 
     Prints FID in the MNIST classifier's feature space beside its floor, class coverage (the
@@ -155,7 +183,10 @@ def evaluate(checkpoint, n_samples, batch_size, seed, data_dir, device):
     accuracy of the asked-for digits; writes them to eval.json in the run directory.
     """
     backend.use(device)
-    record = evaluate_run(checkpoint, n_samples=n_samples, batch_size=batch_size, seed=seed, data_dir=data_dir)
+    record = evaluate_run(
+        checkpoint, n_samples=n_samples, batch_size=batch_size, seed=seed, data_dir=data_dir,
+        importance_samples=importance_samples, importance_images=importance_images,
+    )  # fmt: skip
     for line in format_evaluation(record):
         click.echo(line)
     click.echo(f"wrote {os.path.join(run_directory(checkpoint), EVAL_FILE)}")

@@ -103,3 +103,17 @@ def bernoulli_log_likelihood(logits, x):
     batch = logits.shape[0]
     value = (x * logits - xp.logaddexp(0, logits)).sum() / batch
     return value, (x - sigmoid(logits)) / batch
+
+
+def bernoulli_cross_entropy(logits, x):
+    """``-log p(x | z)`` of each example under Bernoulli(sigmoid(z)), summed over its pixels.
+
+    ``logits`` and ``x`` are (N, ...) with ``x`` in [0, 1]. Returns ``(values, gradient)``:
+    ``values`` (N,) with ``values_n = sum_i softplus(z_ni) - x_ni z_ni`` in nats (the
+    cross-entropy of binarized pixels, a reconstruction term of a variational bound), and
+    ``gradient = sigmoid(z) - x``, the gradient of ``sum_n values_n`` with respect to ``z``
+    (scale it by each example's weight, e.g. ``1/N`` for the batch mean).
+    """
+    xp = xp_of(logits)
+    per_pixel = xp.logaddexp(0, logits) - x * logits
+    return per_pixel.reshape(len(logits), -1).sum(axis=1), sigmoid(logits) - x

@@ -47,6 +47,8 @@ from minnet.errors import MinnetError
 
 DEFAULT_SAMPLES = 10_000
 DEFAULT_BATCH_SIZE = 500
+DEFAULT_IMPORTANCE_SAMPLES = 100  # latent draws per image of an importance-sampled likelihood
+DEFAULT_IMPORTANCE_IMAGES = 1_000  # test images it is estimated on
 
 
 # ---------------------------------------------------------------------------- interfaces
@@ -286,6 +288,11 @@ class EvaluationContext:
     reference : tuple, optional
         ``(mu, sigma)`` of the test images' features (:func:`image_statistics`), when they are
         known already; else computed on first use.
+    binary_test_images : ndarray (N, 28, 28) of 0s and 1s, optional
+        The statically binarized test set, for the likelihoods of models of binary pixels.
+    importance_samples, importance_images : int
+        Latent draws per image, and how many of the first binary test images, for
+        importance-sampled likelihoods.
     """
 
     extractor: FeatureExtractor
@@ -296,7 +303,11 @@ class EvaluationContext:
     seed: int = 0
     _samples: dict = field(default_factory=dict, init=False, repr=False)
     _predictions: dict = field(default_factory=dict, init=False, repr=False)
+    _shared: dict = field(default_factory=dict, init=False, repr=False)
     reference: tuple = field(default=None, repr=False)
+    binary_test_images: np.ndarray = field(default=None, repr=False)
+    importance_samples: int = DEFAULT_IMPORTANCE_SAMPLES
+    importance_images: int = DEFAULT_IMPORTANCE_IMAGES
 
     def samples(self, trainer):
         """``n_samples`` images from ``trainer`` and the labels asked for, ``(images, labels)``.
@@ -326,6 +337,14 @@ class EvaluationContext:
             images, _ = self.samples(trainer)  # caches the trainer, so its id stays unique
             self._predictions[key] = predict_labels(self.extractor, images, self.batch_size)
         return self._predictions[key]
+
+    def shared(self, name, trainer, compute):
+        """``compute(trainer)``, computed on the first call for this ``name`` and trainer and then
+        reused: for a value that several metrics read (a bound and its terms)."""
+        key = (name, id(trainer))
+        if key not in self._shared:
+            self._shared[key] = (trainer, compute(trainer))  # the trainer keeps its id unique
+        return self._shared[key][1]
 
     def reference_statistics(self):
         """(mu, sigma) of the test-set features, computed on the first call."""
@@ -362,8 +381,8 @@ class Metric:
     name : str
         Short key for tables and logs, e.g. ``"fid"``.
     description : str
-        One line for reports; ``{n_samples}`` is replaced by the context's sample count
-        (see :meth:`describe`).
+        One line for reports; ``{n_samples}``, ``{importance_samples}`` and
+        ``{importance_images}`` are replaced by the context's numbers (see :meth:`describe`).
     compute : callable (trainer, EvaluationContext) -> float
     applies_to : callable (trainer) -> bool
         Whether the measure makes sense for this trainer.
@@ -378,7 +397,11 @@ class Metric:
 
     def describe(self, context):
         """The description with the context's numbers filled in."""
-        return self.description.format(n_samples=f"{context.n_samples:,}")
+        return self.description.format(
+            n_samples=f"{context.n_samples:,}",
+            importance_samples=f"{context.importance_samples:,}",
+            importance_images=f"{context.importance_images:,}",
+        )
 
 
 _REGISTRY: dict = {}

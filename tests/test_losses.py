@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from minnet import losses
+from minnet.backend import to_numpy
 from minnet.gradcheck import check
 
 
@@ -80,3 +81,15 @@ def test_bernoulli_log_likelihood(xp, rng):
 def test_bad_reduction(xp):
     with pytest.raises(ValueError, match="reduction"):
         losses.squared_error(xp.zeros(2), xp.zeros(2), "median")
+
+
+def test_bernoulli_cross_entropy_per_example(xp, rng):
+    z = xp.asarray(rng.standard_normal((3, 2, 4)) * 3)
+    x = xp.asarray((rng.uniform(size=(3, 2, 4)) < 0.5).astype(np.float64))
+    values, grad = losses.bernoulli_cross_entropy(z, x)
+    p = 1 / (1 + np.exp(-to_numpy(z)))
+    expected = -(to_numpy(x) * np.log(p) + (1 - to_numpy(x)) * np.log(1 - p)).sum(axis=(1, 2))
+    np.testing.assert_allclose(to_numpy(values), expected)
+    check(lambda: losses.bernoulli_cross_entropy(z, x)[0], lambda gys: {"z": grad * gys[0][:, None, None]}, {"z": z})
+    extreme, _ = losses.bernoulli_cross_entropy(xp.asarray([[-1000.0, 1000.0]]), xp.asarray([[1.0, 0.0]]))
+    assert np.isclose(float(extreme[0]), 2000.0)
