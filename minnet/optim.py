@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from minnet import kernels
 from minnet.backend import to_numpy, xp_of
 from minnet.errors import MinnetError
 
@@ -160,27 +161,18 @@ class SGD(Optimizer):
         return {} if self.velocity is None else {"velocity": self.velocity}
 
 
-_adam_kernel = None
-
-
-def _fused_adam(theta, g, m, v, b1, b2, step_size, eps):
-    """The Adam update as one CuPy kernel (all four buffers read and written once)."""
-    global _adam_kernel
-    if _adam_kernel is None:
-        import cupy
-
-        _adam_kernel = cupy.ElementwiseKernel(
-            "T g, T b1, T b2, T step_size, T eps",
-            "T theta, T m, T v",
-            """
-            m = b1 * m + (1 - b1) * g;
-            v = b2 * v + (1 - b2) * g * g;
-            theta -= step_size * m / (sqrt(v) + eps);
-            """,
-            "minnet_adam",
-        )
-    t = theta.dtype.type
-    _adam_kernel(g, t(b1), t(b2), t(step_size), t(eps), theta, m, v)
+# The Adam update as one CuPy kernel over the flat buffers (all four read and written once).
+ADAM_KERNEL = kernels.elementwise(
+    "minnet_adam",
+    "T g, T b1, T b2, T step_size, T eps",
+    "T theta, T m, T v",
+    """
+    m = b1 * m + (1 - b1) * g;
+    v = b2 * v + (1 - b2) * g * g;
+    theta -= step_size * m / (sqrt(v) + eps);
+    """,
+    scalars="b1, b2, step_size, eps",
+)
 
 
 class Adam(Optimizer):
@@ -213,7 +205,8 @@ class Adam(Optimizer):
         step_size = self.lr * correction2 / (1 - b1**t)
         eps = self.eps * correction2
         if xp_of(theta) is not np:
-            _fused_adam(theta, g, self.m, self.v, b1, b2, step_size, eps)
+            f = theta.dtype.type
+            ADAM_KERNEL(g, f(b1), f(b2), f(step_size), f(eps), theta, self.m, self.v)
             return
         self.m *= b1
         self.m += (1 - b1) * g

@@ -18,6 +18,7 @@ On the GPU, LeakyReLU's forward and backward are single fused CuPy kernels.
 import numpy as np
 import scipy.special
 
+from minnet import kernels
 from minnet.backend import xp_of
 from minnet.layers.base import Layer
 
@@ -45,23 +46,12 @@ class ReLU(Layer):
         return gy * (y > 0)  # dy/dx = 1 where the unit is on, 0 where it is off
 
 
-_leaky_kernels = {}
-
-
-def _leaky_kernel(kind):
-    """Fused CuPy kernels for LeakyReLU, created once on first GPU use."""
-    if kind not in _leaky_kernels:
-        import cupy
-
-        if kind == "forward":
-            _leaky_kernels[kind] = cupy.ElementwiseKernel(
-                "T x, T slope", "T y", "y = x > 0 ? x : slope * x", "minnet_leaky_relu_fwd"
-            )
-        else:
-            _leaky_kernels[kind] = cupy.ElementwiseKernel(
-                "T gy, T y, T slope", "T gx", "gx = y > 0 ? gy : slope * gy", "minnet_leaky_relu_bwd"
-            )
-    return _leaky_kernels[kind]
+LEAKY_FORWARD = kernels.elementwise(
+    "minnet_leaky_relu_fwd", "T x, T slope", "T y", "y = x > 0 ? x : slope * x", scalars="slope"
+)
+LEAKY_BACKWARD = kernels.elementwise(
+    "minnet_leaky_relu_bwd", "T gy, T y, T slope", "T gx", "gx = y > 0 ? gy : slope * gy", scalars="slope"
+)
 
 
 class LeakyReLU(Layer):
@@ -85,7 +75,7 @@ class LeakyReLU(Layer):
             y = np.multiply(x, slope)
             (np.maximum if self.slope <= 1 else np.minimum)(x, y, out=y)
         else:
-            y = _leaky_kernel("forward")(x, slope)
+            y = LEAKY_FORWARD(x, slope)
         if train:
             self.push(y)
         return y
@@ -100,7 +90,7 @@ class LeakyReLU(Layer):
             gx += slope
             gx *= gy
             return gx
-        return _leaky_kernel("backward")(gy, y, slope)
+        return LEAKY_BACKWARD(gy, y, slope)
 
     def __repr__(self):
         return f"LeakyReLU({self.slope})"

@@ -46,15 +46,16 @@ from minnet.layers.im2col import check_window, col2im, im2col, output_size, to_b
 from minnet.layers.norm import channel_sums
 
 
-def correlate(col, W):
-    """Cross-correlate lowered windows with the kernels: ``y = Wm · colm`` in NCHW.
+def correlate(col, W, bias=None):
+    """Cross-correlate lowered windows with the kernels: ``y = Wm · colm (+ b)`` in NCHW.
 
-    ``col (C, k, k, Ho, Wo, B)`` from :func:`im2col`, ``W (O, C, k, k)`` -> ``y (B, O, Ho, Wo)``.
+    ``col (C, k, k, Ho, Wo, B)`` from :func:`im2col`, ``W (O, C, k, k)``, ``bias (O,)`` or None
+    -> ``y (B, O, Ho, Wo)``.
     """
     C, k, _, Ho, Wo, B = col.shape
     O = W.shape[0]
     y = W.reshape(O, C * k * k) @ col.reshape(C * k * k, Ho * Wo * B)  # (O, Ho*Wo*B)
-    return to_batch_first(y.reshape(O, Ho, Wo, B))
+    return to_batch_first(y.reshape(O, Ho, Wo, B), bias=bias)
 
 
 def correlate_adjoint(gy_matrix, W, image_shape, stride, pad, out=None):
@@ -124,9 +125,7 @@ class Conv2d(Layer):
     def forward(self, x, train=True):
         _check_input(self, x, self.c_in)
         col = im2col(x, self.k, self.stride, self.pad)
-        y = correlate(col, self.params["W"])
-        if "b" in self.params:
-            y += self.params["b"][:, None, None]
+        y = correlate(col, self.params["W"], self.params.get("b"))
         if train:
             self.push(col, x.shape)
         return y
@@ -137,7 +136,7 @@ class Conv2d(Layer):
         if self.param_grads:
             self.grads["W"] += kernel_gradient(gy_matrix, col)  # dL/dW = gym · colm^T
             if "b" in self.grads:
-                self.grads["b"] += channel_sums(gy)  # dL/db = gy summed over n, u, v
+                self.grads["b"] += gy_matrix.sum(axis=1)  # dL/db = gy summed over n, u, v: rows of gym
         # dL/dx = col2im(Wm^T · gym); col is used up, so Wm^T · gym overwrites it
         return correlate_adjoint(gy_matrix, self.params["W"], x_shape, self.stride, self.pad, out=col)
 

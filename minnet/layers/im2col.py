@@ -32,17 +32,16 @@ CPU: ``im2col`` pads into a batch-last buffer, takes a ``sliding_window_view`` o
 and copies that once; ``col2im`` adds k*k strided slices, one per kernel offset. Both, and the
 two reorderings, share the channels out among threads (:mod:`minnet.threads`), since NumPy
 copies on one core while the matrix products use them all.
-GPU (CuPy): one ``ElementwiseKernel`` each. ``col2im`` *gathers* — each image pixel sums the
-column entries that came from it — so no two threads write the same address and no atomics
-are needed.
+GPU (CuPy): one kernel each (:mod:`minnet.kernels`). ``col2im`` *gathers* — each image pixel
+sums the column entries that came from it — so no two threads write the same address and no
+atomics are needed; its threads run over the pixels batch-last, so that the reads of ``col``
+(four per pixel for k=4, s=2) are coalesced and only the one write per pixel is strided.
 """
-
-import functools
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from minnet import threads
+from minnet import kernels, threads
 from minnet.backend import xp_of
 
 
@@ -128,23 +127,29 @@ def to_batch_last(a, out=None):
     return out
 
 
-def to_batch_first(a, out=None):
+def to_batch_first(a, out=None, bias=None):
     """Copy ``a (C, H, W, B)`` (a view is fine) into batch-first order ``(B, C, H, W)``.
 
     The inverse of :func:`to_batch_last`: writes into ``out`` when given, else into a new
-    C-contiguous array, and returns it. Threaded over channels on the CPU, like it.
+    C-contiguous array, and returns it. Threaded over channels on the CPU, like it. With
+    ``bias (C,)``, adds ``bias[c]`` to channel ``c`` (on the GPU in the same pass as the copy).
     """
     xp = xp_of(a)
     if out is None:
         out = xp.empty(a.shape[3:] + a.shape[:3], dtype=a.dtype)
     if xp is not np:
-        out[...] = a.transpose(3, 0, 1, 2)
+        if bias is None:
+            out[...] = a.transpose(3, 0, 1, 2)
+        else:
+            xp.add(a.transpose(3, 0, 1, 2), bias[:, None, None], out=out)
         return out
 
     def copy(c0, c1):
         _copy_to_batch_first(a[c0:c1], out[:, c0:c1])
 
     threads.for_each_range(copy, a.shape[0], item_size=a[0].size)
+    if bias is not None:
+        out += bias[:, None, None]
     return out
 
 
@@ -214,10 +219,17 @@ def _col2im_cpu(col, image_shape, stride, pad):
 
 
 # -- GPU (CuPy) ----------------------------------------------------------------------------
+# Index arithmetic is in 32 bits (64-bit division is several times slower on a GPU):
+# _check_32_bit refuses arrays of 2**31 elements or more.
 
-_IM2COL_GPU = r"""
-    // i runs over col (C, k, k, Ho, Wo, B) in C order; read the pixel this entry copies.
-    ptrdiff_t r = i;
+IM2COL_KERNEL = kernels.elementwise(
+    "minnet_im2col",
+    "raw T x, int32 C, int32 H, int32 W, int32 k, int32 Ho, int32 Wo, int32 B, int32 stride, int32 pad, T fill",
+    "T col",
+    r"""
+    // i runs over col (C, k, k, Ho, Wo, B) in C order, so neighbouring threads write
+    // neighbouring addresses; read the pixel this entry copies.
+    unsigned int r = i;
     const int b = r % B;   r /= B;
     const int ox = r % Wo; r /= Wo;
     const int oy = r % Ho; r /= Ho;
@@ -226,16 +238,24 @@ _IM2COL_GPU = r"""
     const int c = r;
     const int h = oy * stride + ky - pad;
     const int w = ox * stride + kx - pad;
-    col = (0 <= h && h < H && 0 <= w && w < W) ? x[((b * (ptrdiff_t)C + c) * H + h) * W + w] : fill;
-"""
+    col = (0 <= h && h < H && 0 <= w && w < W) ? x[((b * C + c) * H + h) * W + w] : fill;
+    """,
+    scalars="C, H, W, k, Ho, Wo, B, stride, pad, fill",
+)
 
-_COL2IM_GPU = r"""
-    // i runs over img (B, C, H, W); sum every column entry copied from this pixel.
-    ptrdiff_t r = i;
+COL2IM_KERNEL = kernels.elementwise(
+    "minnet_col2im",
+    "raw T col, int32 C, int32 H, int32 W, int32 k, int32 Ho, int32 Wo, int32 B, int32 stride, int32 pad",
+    "raw T img",
+    r"""
+    // i runs over the pixels in batch-last order (C, H, W, B), so neighbouring threads read
+    // neighbouring column entries; each sums every entry copied from its pixel (a gather: no
+    // two threads write the same address) and stores it at img[b, c, h, w].
+    unsigned int r = i;
+    const int b = r % B; r /= B;
     const int w = r % W; r /= W;
     const int h = r % H; r /= H;
-    const int c = r % C; r /= C;
-    const int b = r;
+    const int c = r;
     T sum = 0;
     for (int ky = 0; ky < k; ++ky) {
         const int ty = h + pad - ky;               // = stride * oy when offset ky saw row h
@@ -245,31 +265,20 @@ _COL2IM_GPU = r"""
             const int tx = w + pad - kx;
             if (tx < 0 || tx % stride != 0 || tx / stride >= Wo) continue;
             const int ox = tx / stride;
-            sum += col[((((c * (ptrdiff_t)k + ky) * k + kx) * Ho + oy) * Wo + ox) * B + b];
+            sum += col[((((c * k + ky) * k + kx) * Ho + oy) * Wo + ox) * B + b];
         }
     }
-    img = sum;
-"""
+    img[((b * C + c) * H + h) * W + w] = sum;
+    """,
+    scalars="C, H, W, k, Ho, Wo, B, stride, pad",
+)
 
 
-@functools.cache
-def _gpu_kernels():
-    """Compile the two CuPy kernels on first use (so the CPU path never imports CuPy)."""
-    import cupy
-
-    im2col_kernel = cupy.ElementwiseKernel(
-        "raw T x, int32 C, int32 H, int32 W, int32 k, int32 Ho, int32 Wo, int32 B, int32 stride, int32 pad, T fill",
-        "T col",
-        _IM2COL_GPU,
-        "minnet_im2col",
-    )
-    col2im_kernel = cupy.ElementwiseKernel(
-        "raw T col, int32 C, int32 H, int32 W, int32 k, int32 Ho, int32 Wo, int32 B, int32 stride, int32 pad",
-        "T img",
-        _COL2IM_GPU,
-        "minnet_col2im",
-    )
-    return im2col_kernel, col2im_kernel
+def check_32_bit(*arrays):
+    """Refuse arrays too large for the GPU kernels' 32-bit index arithmetic."""
+    for a in arrays:
+        if a.size >= 2**31:
+            raise ValueError(f"the GPU kernels index in 32 bits: an array of {a.size} elements is too large")
 
 
 def _im2col_gpu(x, k, stride, pad, fill, Ho, Wo):
@@ -278,8 +287,8 @@ def _im2col_gpu(x, k, stride, pad, fill, Ho, Wo):
     B, C, H, W = x.shape
     x = cupy.ascontiguousarray(x)
     col = cupy.empty((C, k, k, Ho, Wo, B), dtype=x.dtype)
-    im2col_kernel, _ = _gpu_kernels()
-    im2col_kernel(x, C, H, W, k, Ho, Wo, B, stride, pad, x.dtype.type(fill), col)
+    check_32_bit(col, x)
+    IM2COL_KERNEL(x, C, H, W, k, Ho, Wo, B, stride, pad, x.dtype.type(fill), col)
     return col
 
 
@@ -290,6 +299,6 @@ def _col2im_gpu(col, image_shape, stride, pad):
     _, k, _, Ho, Wo, _ = col.shape
     col = cupy.ascontiguousarray(col)
     img = cupy.empty(image_shape, dtype=col.dtype)
-    _, col2im_kernel = _gpu_kernels()
-    col2im_kernel(col, C, H, W, k, Ho, Wo, B, stride, pad, img)
+    check_32_bit(col, img)
+    COL2IM_KERNEL(col, C, H, W, k, Ho, Wo, B, stride, pad, img, size=img.size)
     return img

@@ -1,7 +1,27 @@
-"""Max pooling, built on the same im2col/col2im pair as convolution."""
+"""Max pooling: on the CPU built on the same im2col/col2im pair as convolution, on the GPU
+one fused kernel each way.
 
+The NumPy path lowers the windows to columns and takes a few vectorised passes over them; on
+CuPy each of those passes would be a kernel launch (about 17 per forward and backward, which
+made the layer launch-bound), so there the forward is one kernel that finds each window's
+maximum and where it is, and the backward one kernel that gathers, for each pixel, the
+gradients of the windows it won. The NumPy path is the reference the GPU one is tested against.
+"""
+
+import numpy as np
+
+from minnet import kernels
+from minnet.backend import xp_of
 from minnet.layers.base import Layer
-from minnet.layers.im2col import check_window, col2im, im2col, to_batch_first, to_batch_last
+from minnet.layers.im2col import (
+    check_32_bit,
+    check_window,
+    col2im,
+    im2col,
+    output_size,
+    to_batch_first,
+    to_batch_last,
+)
 
 
 class MaxPool2d(Layer):
@@ -30,6 +50,8 @@ class MaxPool2d(Layer):
     def forward(self, x, train=True):
         if x.ndim != 4:
             raise ValueError(f"{self!r} expects input of shape (B, C, H, W), got {tuple(x.shape)}")
+        if xp_of(x) is not np:
+            return self._forward_gpu(x, train)
         col = im2col(x, self.k, self.stride, self.pad, fill=-float("inf"))
         C, k, _, Ho, Wo, B = col.shape
         windows = col.reshape(C, k * k, Ho, Wo, B)
@@ -39,11 +61,37 @@ class MaxPool2d(Layer):
         return to_batch_first(y)
 
     def backward(self, gy):
+        if xp_of(gy) is not np:
+            return self._backward_gpu(gy)
         winner, x_shape = self.pop()
         C, _, Ho, Wo, B = winner.shape
         gcol = winner * to_batch_last(gy)[:, None]  # dL/dcol = onehot(argmax) * gy
         # dL/dx = col2im(dL/dcol): sum the window gradients back onto their pixels
         return col2im(gcol.reshape(C, self.k, self.k, Ho, Wo, B), x_shape, self.stride, self.pad)
+
+    def _forward_gpu(self, x, train):
+        import cupy
+
+        B, C, H, W = x.shape
+        Ho, Wo = output_size(H, self.k, self.stride, self.pad), output_size(W, self.k, self.stride, self.pad)
+        x = cupy.ascontiguousarray(x)
+        y = cupy.empty((B, C, Ho, Wo), dtype=x.dtype)
+        winner = cupy.empty((B, C, Ho, Wo), dtype=cupy.int32)
+        check_32_bit(x)
+        MAXPOOL_FORWARD(x, H, W, Ho, Wo, self.k, self.stride, self.pad, y, winner)
+        if train:
+            self.push(winner, x.shape)
+        return y
+
+    def _backward_gpu(self, gy):
+        import cupy
+
+        winner, x_shape = self.pop()
+        _, _, H, W = x_shape
+        _, _, Ho, Wo = winner.shape
+        gx = cupy.empty(x_shape, dtype=gy.dtype)
+        MAXPOOL_BACKWARD(cupy.ascontiguousarray(gy), winner, H, W, Ho, Wo, self.k, self.stride, self.pad, gx)
+        return gx
 
     def __repr__(self):
         return f"MaxPool2d(k={self.k}, stride={self.stride}, pad={self.pad})"
@@ -64,3 +112,66 @@ def first_maximum(windows, y):
         winner[:, offset] &= ~taken  # a later maximum loses the tie
         taken |= winner[:, offset]
     return winner
+
+
+# -- GPU kernels: one thread per output value (forward), one per input pixel (backward) -------
+# ``winner`` holds the offset ky*k + kx of each window's first maximum in row-major order (the
+# tie rule of :func:`first_maximum`); padding pixels are never read, so never win.
+
+MAXPOOL_FORWARD = kernels.elementwise(
+    "minnet_maxpool_forward",
+    "raw T x, int32 H, int32 W, int32 Ho, int32 Wo, int32 k, int32 stride, int32 pad",
+    "T y, int32 winner",
+    r"""
+    // i runs over y (B, C, Ho, Wo); plane = b * C + c
+    unsigned int r = i;
+    const int ox = r % Wo; r /= Wo;
+    const int oy = r % Ho; r /= Ho;
+    const T* image = &x[r * H * W];
+    T best = 0;
+    int best_offset = -1;
+    for (int ky = 0; ky < k; ++ky) {
+        const int h = oy * stride + ky - pad;
+        if (h < 0 || h >= H) continue;
+        for (int kx = 0; kx < k; ++kx) {
+            const int w = ox * stride + kx - pad;
+            if (w < 0 || w >= W) continue;
+            const T v = image[h * W + w];
+            if (best_offset < 0 || v > best) {
+                best = v;
+                best_offset = ky * k + kx;
+            }
+        }
+    }
+    y = best;
+    winner = best_offset;
+    """,
+    scalars="H, W, Ho, Wo, k, stride, pad",
+)
+
+MAXPOOL_BACKWARD = kernels.elementwise(
+    "minnet_maxpool_backward",
+    "raw T gy, raw int32 winner, int32 H, int32 W, int32 Ho, int32 Wo, int32 k, int32 stride, int32 pad",
+    "T gx",
+    r"""
+    // i runs over gx (B, C, H, W): sum gy over the windows whose maximum is this pixel
+    unsigned int r = i;
+    const int w = r % W; r /= W;
+    const int h = r % H; r /= H;
+    const unsigned int plane = r * Ho * Wo;
+    T sum = 0;
+    for (int ky = 0; ky < k; ++ky) {
+        const int ty = h + pad - ky;               // = stride * oy when window row oy has h at ky
+        if (ty < 0 || ty % stride != 0 || ty / stride >= Ho) continue;
+        const int oy = ty / stride;
+        for (int kx = 0; kx < k; ++kx) {
+            const int tx = w + pad - kx;
+            if (tx < 0 || tx % stride != 0 || tx / stride >= Wo) continue;
+            const unsigned int out = plane + oy * Wo + tx / stride;
+            if (winner[out] == ky * k + kx) sum += gy[out];
+        }
+    }
+    gx = sum;
+    """,
+    scalars="H, W, Ho, Wo, k, stride, pad",
+)

@@ -24,12 +24,11 @@ On the GPU the gate arithmetic of a step, which on the CPU is a dozen or more Nu
 (B, H) arrays, runs as one fused CuPy kernel per direction.
 """
 
-import functools
-
 import numpy as np
 from scipy.special import expit
 
 from minnet import init as initializers
+from minnet import kernels
 from minnet.backend import xp_of
 from minnet.layers.base import Layer
 
@@ -231,57 +230,49 @@ template <typename T> __device__ T sigmoid(T x) {
 """
 
 
-@functools.cache
-def _cuda_kernels(cupy):
-    """Build the fused forward and backward kernels once (CuPy compiles them on first use).
-
-    One thread handles one (sample, unit) pair; the gate blocks are passed as strided views,
-    so a kernel reads the four pre-activations of its unit from the (B, 4H) array directly.
+# One thread handles one (sample, unit) pair; the gate blocks are passed as strided views, so a
+# kernel reads the four pre-activations of its unit from the (B, 4H) array directly.
+LSTM_FORWARD = kernels.elementwise(
+    "minnet_lstm_forward",
+    "T a_i, T a_f, T a_g, T a_o, T b_i, T b_f, T b_g, T b_o, T c_prev",
+    "T in_gate, T forget_gate, T candidate, T out_gate, T c, T tanh_c, T h",
     """
-    forward = cupy.ElementwiseKernel(
-        "T a_i, T a_f, T a_g, T a_o, T b_i, T b_f, T b_g, T b_o, T c_prev",
-        "T in_gate, T forget_gate, T candidate, T out_gate, T c, T tanh_c, T h",
-        """
-        in_gate = sigmoid(a_i + b_i);
-        forget_gate = sigmoid(a_f + b_f);
-        candidate = tanh(a_g + b_g);
-        out_gate = sigmoid(a_o + b_o);
-        c = forget_gate * c_prev + in_gate * candidate;
-        tanh_c = tanh(c);
-        h = out_gate * tanh_c;
-        """,
-        "minnet_lstm_forward",
-        preamble=_CUDA_SIGMOID,
-    )
-    backward = cupy.ElementwiseKernel(
-        "T in_gate, T forget_gate, T candidate, T out_gate, T c_prev, T tanh_c, T gh, T gc",
-        "T da_i, T da_f, T da_g, T da_o, T gc_prev",
-        """
-        T dc = gc + gh * out_gate * (1 - tanh_c * tanh_c);
-        da_i = dc * candidate * in_gate * (1 - in_gate);
-        da_f = dc * c_prev * forget_gate * (1 - forget_gate);
-        da_g = dc * in_gate * (1 - candidate * candidate);
-        da_o = gh * tanh_c * out_gate * (1 - out_gate);
-        gc_prev = dc * forget_gate;
-        """,
-        "minnet_lstm_backward",
-    )
-    return forward, backward
+    in_gate = sigmoid(a_i + b_i);
+    forget_gate = sigmoid(a_f + b_f);
+    candidate = tanh(a_g + b_g);
+    out_gate = sigmoid(a_o + b_o);
+    c = forget_gate * c_prev + in_gate * candidate;
+    tanh_c = tanh(c);
+    h = out_gate * tanh_c;
+    """,
+    preamble=_CUDA_SIGMOID,
+)
+LSTM_BACKWARD = kernels.elementwise(
+    "minnet_lstm_backward",
+    "T in_gate, T forget_gate, T candidate, T out_gate, T c_prev, T tanh_c, T gh, T gc",
+    "T da_i, T da_f, T da_g, T da_o, T gc_prev",
+    """
+    T dc = gc + gh * out_gate * (1 - tanh_c * tanh_c);
+    da_i = dc * candidate * in_gate * (1 - in_gate);
+    da_f = dc * c_prev * forget_gate * (1 - forget_gate);
+    da_g = dc * in_gate * (1 - candidate * candidate);
+    da_o = gh * tanh_c * out_gate * (1 - out_gate);
+    gc_prev = dc * forget_gate;
+    """,
+)
 
 
 def _gate_forward_cuda(cupy, a, b, c_prev):
     """:func:`_gate_forward` as one kernel launch (the bias add included)."""
-    forward, _ = _cuda_kernels(cupy)
     gates = cupy.empty_like(a)
     c, tanh_c, h = (cupy.empty_like(c_prev) for _ in range(3))
-    forward(*_blocks(a), *_blocks(b), c_prev, *_blocks(gates), c, tanh_c, h)
+    LSTM_FORWARD(*_blocks(a), *_blocks(b), c_prev, *_blocks(gates), c, tanh_c, h)
     return gates, c, tanh_c, h
 
 
 def _gate_backward_cuda(cupy, gates, c_prev, tanh_c, gh, gc):
     """:func:`_gate_backward` as one kernel launch."""
-    _, backward = _cuda_kernels(cupy)
     d_gates = cupy.empty_like(gates)
     gc_prev = cupy.empty_like(c_prev)
-    backward(*_blocks(gates), c_prev, tanh_c, gh, gc, *_blocks(d_gates), gc_prev)
+    LSTM_BACKWARD(*_blocks(gates), c_prev, tanh_c, gh, gc, *_blocks(d_gates), gc_prev)
     return d_gates, gc_prev

@@ -96,3 +96,13 @@ def test_reorderings_are_transpositions(xp, rng, shape):
     batch_last = to_numpy(to_batch_last(xp.asarray(a)))
     np.testing.assert_array_equal(batch_last, a.transpose(1, 2, 3, 0))
     np.testing.assert_array_equal(to_numpy(to_batch_first(xp.asarray(batch_last))), a)
+
+
+def test_gpu_kernels_refuse_arrays_beyond_32_bit_indices():
+    from types import SimpleNamespace
+
+    from minnet.layers.im2col import check_32_bit
+
+    check_32_bit(SimpleNamespace(size=2**31 - 1))
+    with pytest.raises(ValueError, match="index in 32 bits: an array of 2147483648 elements is too large"):
+        check_32_bit(SimpleNamespace(size=2**31))

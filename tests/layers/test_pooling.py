@@ -33,6 +33,23 @@ def test_maxpool_gradients(xp, rng, B, C, H, W, k, stride, pad):
     check_layer(MaxPool2d(k, stride, pad), xp.asarray(rng.standard_normal((B, C, H, W))))
 
 
+@pytest.mark.parametrize("B,C,H,W,k,stride,pad", CASES + [(4, 5, 24, 24, 2, 1, 0)])
+def test_maxpool_with_ties_matches_naive(xp, rng, B, C, H, W, k, stride, pad):
+    """Few distinct values, so many windows tie: forward and backward against the loops.
+
+    On the GPU this checks the fused kernels against the same reference as the NumPy path.
+    """
+    x = rng.integers(0, 3, size=(B, C, H, W)).astype(np.float32)
+    gy_shape = naive.max_pool2d(x, k, stride or k, pad).shape
+    gy = rng.standard_normal(gy_shape).astype(np.float32)
+    pool = MaxPool2d(k, stride, pad)
+    y = pool.forward(xp.asarray(x))
+    gx = pool.backward(xp.asarray(gy))
+    np.testing.assert_array_equal(to_numpy(y), naive.max_pool2d(x, k, stride or k, pad))
+    expected = naive.max_pool2d_backward(x, gy, k, stride or k, pad)
+    np.testing.assert_allclose(to_numpy(gx), expected, rtol=1e-6, atol=1e-6)
+
+
 def test_overlapping_windows_accumulate(xp):
     """A pixel that wins several overlapping windows receives the sum of their gradients."""
     x = xp.asarray([[[[0.0, 1.0, 0.0], [0.0, 9.0, 0.0], [2.0, 0.0, 3.0]]]])

@@ -78,3 +78,19 @@ def max_pool2d(x, k, stride, pad):
                                 best = max(best, x[n, c, h, w])
                     y[n, c, oy, ox] = best
     return y
+
+
+def max_pool2d_backward(x, gy, k, stride, pad):
+    """``dL/dx``: each ``gy[n, c, oy, ox]`` added onto the first maximum (row-major) of its window."""
+    B, C, H, W_ = x.shape
+    _, _, Ho, Wo = gy.shape
+    gx = np.zeros_like(x)
+    for n in range(B):
+        for c in range(C):
+            for oy in range(Ho):
+                for ox in range(Wo):
+                    pixels = [(stride * oy + i - pad, stride * ox + j - pad) for i in range(k) for j in range(k)]
+                    pixels = [(h, w) for h, w in pixels if 0 <= h < H and 0 <= w < W_]
+                    h, w = max(pixels, key=lambda hw: x[n, c, hw[0], hw[1]])  # max keeps the first of ties
+                    gx[n, c, h, w] += gy[n, c, oy, ox]
+    return gx
