@@ -1,7 +1,9 @@
 """Timing helpers shared by the benchmark scripts.
 
-``time_ms(step, repeats, warmup, synchronize, clock)`` runs ``step`` a few times untimed
-(caches, BLAS thread pools, CuPy kernel compilation), then times ``repeats`` runs one by one
+``time_ms(step, repeats, warmup, synchronize, clock)`` runs ``step`` untimed, at least ``warmup``
+times and for at least ``warmup_s`` seconds of wall time (caches, BLAS thread pools, CuPy kernel
+compilation, and a GPU's clocks, which take a fraction of a second to rise from idle, so that a few
+runs of the first step timed would see it slower), then times ``repeats`` runs one by one
 and returns their median in milliseconds. GPU work is queued asynchronously, so ``synchronize`` (for
 example :func:`minnet.backend.synchronize` or ``torch.cuda.synchronize``) is called before the
 clock starts and before it stops: the time is then that of the work, not of queuing it.
@@ -18,16 +20,19 @@ import numpy as np
 from minnet import backend, threads
 
 
-def time_ms(step, repeats=20, warmup=3, synchronize=lambda: None, clock=time.perf_counter):
+def time_ms(step, repeats=20, warmup=3, synchronize=lambda: None, clock=time.perf_counter, warmup_s=0.3):
     """Median time of ``step()`` in milliseconds over ``repeats`` timed runs.
 
     ``clock`` is wall time by default; ``time.process_time`` (CPU time of this process) instead
     leaves out most of the time spent waiting for other programs, which on a shared machine makes
     single-threaded timings far more repeatable.
     """
-    for _ in range(warmup):
+    started = time.perf_counter()
+    done = 0
+    while done < warmup or time.perf_counter() - started < warmup_s:
         step()
-    synchronize()
+        synchronize()
+        done += 1
     times = []
     for _ in range(repeats):
         start = clock()
@@ -131,7 +136,12 @@ def torch_device(torch, device):
     if torch is None:
         return None
     if device == "gpu":
-        return "cuda" if torch.cuda.is_available() else None
+        if not torch.cuda.is_available():
+            return None
+        # float32 arithmetic on both sides: torch's convolutions default to TF32 tensor cores
+        # (10-bit mantissa), while CuPy's float32 matrix products, like torch's, do not use them.
+        torch.backends.cudnn.allow_tf32 = False
+        return "cuda"
     return "cpu"
 
 
