@@ -21,7 +21,9 @@ needs only
     dL/dU = y^T · gy,      dL/dy = gy · U^T,
 
 with ``dL/dU`` back-propagated through ``conv_y`` over the ``L`` stacks of ``E``, a batch of
-``L`` rather than ``B``.
+``L`` rather than ``B``. Since ``E`` is constant, so are its lowered windows ``im2col(E)``:
+they are made once per image size and kept, and ``conv_y`` is then one matrix product each
+way (``U = Wm · colm``, ``dL/dWm = gUm · colm^T``); no gradient with respect to ``E`` is formed.
 """
 
 import numpy as np
@@ -29,7 +31,8 @@ import numpy as np
 from minnet import init as initializers
 from minnet.backend import xp_of
 from minnet.layers.base import Layer
-from minnet.layers.conv import Conv2d
+from minnet.layers.conv import Conv2d, as_channel_matrix, correlate, kernel_gradient
+from minnet.layers.im2col import im2col
 
 
 class LabelledConv2d(Layer):
@@ -53,6 +56,7 @@ class LabelledConv2d(Layer):
         self.image = Conv2d(c_image, c_out, k, stride, pad, init=lambda *_: image_weights)
         self.label = Conv2d(n_labels, c_out, k, stride, pad, init=lambda *_: label_weights, bias=False)
         self.n_labels = n_labels
+        self._lowered_maps = (None, None)  # (key, im2col(E)) for the last image size, dtype and device
 
     def sublayers(self):
         return {"image": self.image, "label": self.label}
@@ -63,24 +67,36 @@ class LabelledConv2d(Layer):
         eye = xp.eye(self.n_labels, dtype=like.dtype)
         return xp.ascontiguousarray(xp.broadcast_to(eye[:, :, None, None], eye.shape + (height, width)))
 
+    def lowered_unit_maps(self, height, width, like):
+        """``im2col(E)``, ``(L, k, k, Ho, Wo, L)``: made on first use for an image size, then kept.
+
+        Read-only for its users (:func:`correlate` and :func:`kernel_gradient` never write it).
+        """
+        key = (height, width, like.dtype, xp_of(like))
+        if self._lowered_maps[0] != key:
+            label = self.label
+            col = im2col(self.unit_maps(height, width, like), label.k, label.stride, label.pad)
+            self._lowered_maps = (key, col)
+        return self._lowered_maps[1]
+
     def forward(self, inputs, train=True):
         x, y = inputs
         if y.ndim != 2 or y.shape != (len(x), self.n_labels):
             raise ValueError(f"{self!r} expects labels of shape ({len(x)}, {self.n_labels}), got {tuple(y.shape)}")
-        U = self.label.forward(self.unit_maps(x.shape[2], x.shape[3], x), train=train)  # (L, O, Ho, Wo)
+        unit_col = self.lowered_unit_maps(x.shape[2], x.shape[3], x)
+        U = correlate(unit_col, self.label.params["W"])  # (L, O, Ho, Wo): label.forward(E)
         out = self.image.forward(x, train=train)
         out = out + (y @ U.reshape(self.n_labels, -1)).reshape(out.shape)  # + sum_l y[n, l] U[l]
         if train:
-            self.push(y, U)
+            self.push(y, U, unit_col)
         return out
 
     def backward(self, gy):
-        y, U = self.pop()
+        y, U, unit_col = self.pop()
         gy_rows = gy.reshape(len(gy), -1)  # (B, O*Ho*Wo)
         if self.param_grads:
-            self.label.backward((y.T @ gy_rows).reshape(U.shape))  # dL/dU = y^T gy, into label.W's gradient
-        else:
-            self.label.pop()  # its forward's saved values, not needed for dL/dx
+            g_U = (y.T @ gy_rows).reshape(U.shape)  # dL/dU = y^T gy
+            self.label.grads["W"] += kernel_gradient(as_channel_matrix(g_U), unit_col)  # dL/dWm = gUm · colm^T
         g_labels = gy_rows @ U.reshape(self.n_labels, -1).T  # dL/dy = gy U^T
         return [self.image.backward(gy), g_labels]
 

@@ -76,3 +76,19 @@ def test_labels_of_the_wrong_shape_are_refused(xp, rng):
     layer, x, _ = make(xp, rng, *CASES[0])
     with pytest.raises(ValueError, match=r"labels of shape \(3, 10\)"):
         layer.forward([x, xp.zeros((3, 9))])
+
+
+def test_the_kept_unit_maps_follow_the_image_size_and_dtype(xp, rng):
+    """The lowered label maps are made again when the image size or the dtype changes."""
+    layer = LabelledConv2d(1, 3, 2, 3, 1, 1, rng=rng).astype(np.float64)
+    stacked = Conv2d(4, 2, 3, 1, 1).astype(np.float64)
+    stacked.params["W"][...] = xp.concatenate([layer.image.params["W"], layer.label.params["W"]], axis=1)
+    stacked.params["b"][...] = layer.image.params["b"]
+    for size, dtype in [(6, np.float64), (5, np.float64), (6, np.float64), (6, np.float32)]:
+        x = xp.asarray(rng.standard_normal((2, 1, size, size)), dtype=dtype)
+        y = xp.asarray(rng.standard_normal((2, 3)), dtype=dtype)
+        out = layer.astype(dtype).forward([x, y], train=False)
+        maps = xp.broadcast_to(y[:, :, None, None], (2, 3, size, size))
+        expected = stacked.astype(dtype).forward(xp.concatenate([x, maps], axis=1), train=False)
+        assert out.dtype == dtype
+        np.testing.assert_allclose(to_numpy(out), to_numpy(expected), rtol=1e-5, atol=1e-6)
