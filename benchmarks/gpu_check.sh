@@ -8,7 +8,8 @@
 # writes into OUTDIR, one file each:
 #
 #   environment.txt   nvidia-smi, Python, CuPy, torch and the install's log
-#   pytest.txt        pytest -m gpu: every test's CuPy copy, with the slowest durations
+#   pytest.txt        pytest -m "gpu or gpu_compile": every test's CuPy copy, and NVRTC compiling
+#                     every kernel's source as tests/test_kernels.py writes it, with the slowest durations
 #   layers.txt        benchmarks/layers.py --device gpu: each layer against torch CUDA
 #   models.txt        benchmarks/models.py --device gpu: a training step of each model, with memory
 #   cdcgan.txt        python3 -m minnet train cdcgan --device gpu for one epoch, then minnet eval on the GPU
@@ -47,8 +48,8 @@ env_log=$out/environment.txt
 step "install minnet without downloads" 60 "$env_log" \
     python3 -m pip install --no-deps --no-build-isolation --no-index -e .
 
-step "pytest -m gpu" 200 "$out/pytest.txt" \
-    python3 -m pytest -m gpu -q -p no:cacheprovider --durations=15
+step "pytest -m gpu or gpu_compile" 200 "$out/pytest.txt" \
+    python3 -m pytest -m "gpu or gpu_compile" -q -p no:cacheprovider --durations=15
 step "layers against torch CUDA" 50 "$out/layers.txt" \
     python3 benchmarks/layers.py --device gpu
 step "training steps against torch CUDA" 80 "$out/models.txt" \

@@ -32,6 +32,7 @@ from harness import (  # noqa: E402
 from minnet import backend  # noqa: E402
 from minnet.layers.conv import Conv2d, Deconv2d  # noqa: E402
 from minnet.layers.dense import Dense  # noqa: E402
+from minnet.layers.norm import BatchNorm  # noqa: E402
 from minnet.layers.pooling import MaxPool2d  # noqa: E402
 from minnet.layers.recurrent import LSTMCell  # noqa: E402
 
@@ -49,7 +50,7 @@ class Case:
     shape: str
     minnet_step: Callable[[np.random.Generator], Callable[[], None]]
     torch_step: Callable[[np.random.Generator, str], Callable[[], None]]
-    flop: float | None  # None where matrix-product FLOPs mean nothing (pooling)
+    flop: float | None  # None where matrix-product FLOPs mean nothing (pooling, normalisation)
 
 
 def normal(rng, *shape):
@@ -155,6 +156,13 @@ def cases():
             minnet_lstm_step(100, 1968, 400),
             torch_lstm_step(100, 1968, 400),
             3 * 2 * 100 * (1968 + 400) * 4 * 400,
+        ),
+        Case(
+            "BatchNorm 128 channels",
+            "128x128x7x7",
+            minnet_layer_step(BatchNorm(128), (128, 128, 7, 7)),
+            torch_module_step(lambda: torch.nn.BatchNorm2d(128), (128, 128, 7, 7)),
+            None,
         ),
         Case(
             "MaxPool2d 2x2 s1",
