@@ -85,9 +85,11 @@ def cuda_source(kernel, dtype=np.float32):
     """The full CUDA translation unit CuPy compiles for ``kernel`` with ``T = dtype``.
 
     That is CuPy's header block followed by the code its ``_get_elementwise_kernel_code``
-    generates for a call with C-contiguous 1-d arrays (after CuPy's dimension reduction) and
-    the declared scalars: the typedefs, the kernel's preamble, and the loop around the
-    operation with a reference to every non-raw argument's element.
+    generates for a call with C-contiguous 1-d arrays and the declared scalars: the typedefs,
+    the kernel's preamble, and the loop around the operation with a reference to every non-raw
+    argument's element. Contiguous non-raw arrays are 1-d after CuPy's dimension reduction; at
+    a real call raw and broadcast arrays keep more dimensions, which changes only the
+    ``CArray`` template arguments, not the code that uses them.
     """
     import cupy
     from cupy._core import _kernel, core
