@@ -82,8 +82,7 @@ def build_networks(config, rng):
     """
     c1, c2 = config.channels
     k = config.kernel
-    side = ((IMAGE_SIZE - k + 1) // 2 - k + 1) // 2  # after two valid convolutions and poolings
-    body = Sequential(
+    convolutions = [
         Conv2d(1, c1, k, init="he", rng=rng),
         ReLU(),
         MaxPool2d(2),
@@ -91,9 +90,9 @@ def build_networks(config, rng):
         ReLU(),
         MaxPool2d(2),
         Flatten(),
-        Dense(c2 * side * side, config.hidden, init="he", rng=rng),
-        ReLU(),
-    )
+    ]
+    _, n_flat = Sequential(*convolutions).output_shape((1, 1, IMAGE_SIZE, IMAGE_SIZE))
+    body = Sequential(*convolutions, Dense(n_flat, config.hidden, init="he", rng=rng), ReLU())
     head = Sequential(Dropout(config.dropout, rng=rng), Dense(config.hidden, NUM_CLASSES, rng=rng))
     return body, head
 

@@ -81,6 +81,7 @@ from minnet.layers.activations import LeakyReLU, ReLU, Tanh
 from minnet.layers.base import Layer, Sequential
 from minnet.layers.conv import Conv2d, Deconv2d
 from minnet.layers.dense import Dense
+from minnet.layers.im2col import window_positions
 from minnet.layers.pooling import MaxPool2d
 from minnet.layers.recurrent import LSTM
 from minnet.layers.shape import Flatten, Reshape
@@ -172,11 +173,6 @@ def conv_padding(config):
     return (config.filter_size - 1) // 2 if config.padding == "same" else 0
 
 
-def reduced_side(side, window, stride, pad=0):
-    """Side of the output of a convolution or pooling window sliding over ``side`` pixels."""
-    return (side + 2 * pad - window) // stride + 1
-
-
 def feature_sides(config, pooling):
     """Sides of D's square feature maps: ``[28, after layer 1, ..., after layer L]``.
 
@@ -197,9 +193,9 @@ def feature_sides(config, pooling):
     pad = conv_padding(config)
     sides = [SIDE]
     for layer in range(1, config.layers + 1):
-        side = reduced_side(sides[-1], k, stride, pad)
+        side = window_positions(sides[-1], k, stride, pad)
         if pooling and side >= 1:
-            side = reduced_side(side, config.pool_size, config.pool_stride)
+            side = window_positions(side, config.pool_size, config.pool_stride, 0)
         if side < 1:
             what = "convolution and pooling" if pooling else "convolution"
             raise MinnetError(
@@ -217,7 +213,7 @@ def conv_discriminator(config, rng, pooling):
 
     Input (B, 1, 28, 28), output (B, 1).
     """
-    sides = feature_sides(config, pooling)
+    feature_sides(config, pooling)  # refuses, naming the options, settings that leave no pixels
     c, k, stride, pad = config.channels, config.filter_size, config.stride, conv_padding(config)
     layers = []
     for c_in in [1] + [c] * (config.layers - 1):
@@ -225,7 +221,9 @@ def conv_discriminator(config, rng, pooling):
         if pooling:
             hidden.append(MaxPool2d(config.pool_size, config.pool_stride))
         layers += with_dropout(hidden, config.dropout, rng)
-    return Sequential(*layers, Flatten(), Dense(c * sides[-1] ** 2, 1, rng=rng))
+    features = Sequential(*layers, Flatten())
+    _, n_features = features.output_shape((1, 1, SIDE, SIDE))
+    return Sequential(*features.layers, Dense(n_features, 1, rng=rng))
 
 
 def deconv_generator(config, rng):

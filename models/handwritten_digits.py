@@ -132,13 +132,14 @@ class CDCGAN(GANTrainer):
             Deconv2d(c, 1, 4, stride=2, pad=1, init=init, rng=rng),
             Tanh(),
         )
-        D = Sequential(
+        features = [
             LabelledConv2d(1, NUM_CLASSES, c, 4, stride=2, pad=1, init=init, rng=rng),
             LeakyReLU(0.2),
             Conv2d(c, 2 * c, 4, stride=2, pad=1, init=init, rng=rng),
             BatchNorm(2 * c),
             LeakyReLU(0.2),
             Flatten(),
-            Dense(2 * c * 7 * 7, 1, init=init, rng=rng),
-        )
+        ]
+        _, n_features = Sequential(*features).output_shape([(1, 1, 28, 28), (1, NUM_CLASSES)])  # 2c x 7 x 7
+        D = Sequential(*features, Dense(n_features, 1, init=init, rng=rng))
         return G, D

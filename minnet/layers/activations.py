@@ -111,7 +111,7 @@ class Tanh(Layer):
 
 
 class Sigmoid(Layer):
-    """``y = 1 / (1 + exp(-x))``, computed without overflow; ``dL/dx = gy * y (1 - y)``."""
+    """``y = 1 / (1 + exp(-x))``, computed without overflow; ``dL/dx = gy * y (1 - y)``. Any shape."""
 
     def forward(self, x, train=True):
         y = sigmoid(x)

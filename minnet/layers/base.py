@@ -34,6 +34,7 @@ import contextlib
 import numpy as np
 
 from minnet import backend
+from minnet.errors import ShapeError
 
 
 class Layer:
@@ -66,6 +67,27 @@ class Layer:
 
     def __call__(self, x, train=True):
         return self.forward(x, train=train)
+
+    def output_shape(self, input_shape):
+        """The shape ``forward`` returns for an input of ``input_shape``, or a ShapeError.
+
+        This default is for layers that keep the shape (activations, dropout, batch norm);
+        layers that change it override it, and models size their layers with it rather than
+        repeating the arithmetic.
+        """
+        return tuple(input_shape)
+
+    def expect_shape(self, given, expected, what="input"):
+        """Raise :class:`~minnet.errors.ShapeError` unless ``given`` fits ``expected``.
+
+        ``expected`` is a tuple of sizes, where a string (a name such as ``"B"``) stands for
+        any size: ``self.expect_shape(x.shape, ("B", self.n_in))``.
+        """
+        fits = len(given) == len(expected) and all(
+            isinstance(size, str) or size == actual for size, actual in zip(expected, given)
+        )
+        if not fits:
+            raise ShapeError(self, f"({', '.join(map(str, expected))})", given, what)
 
     # -- saved values (a stack: forward pushes, backward pops) --------------------------
     def push(self, *values):
@@ -222,6 +244,9 @@ class Sequential(Layer):
 
     Backward runs the chain rule in reverse: ``gx = f_1'(...f_n'(gy))``. A Sequential is
     itself a Layer, so networks nest.
+
+    Shapes: ``x`` whatever ``f_1`` takes, ``y`` whatever ``f_n`` gives;
+    :meth:`output_shape` passes a shape through every layer's ``output_shape`` in turn.
     """
 
     def __init__(self, *layers):
@@ -240,6 +265,11 @@ class Sequential(Layer):
         for layer in reversed(self.layers):
             gy = layer.backward(gy)
         return gy
+
+    def output_shape(self, input_shape):
+        for layer in self.layers:
+            input_shape = layer.output_shape(input_shape)
+        return input_shape
 
     def __getitem__(self, index):
         return self.layers[index]

@@ -61,6 +61,12 @@ class LabelledConv2d(Layer):
     def sublayers(self):
         return {"image": self.image, "label": self.label}
 
+    def output_shape(self, input_shapes):
+        """``[image shape, labels shape] -> (B, O, Ho, Wo)``, the image convolution's output."""
+        image_shape, label_shape = input_shapes
+        self.expect_shape(label_shape, (image_shape[0], self.n_labels), what="labels")
+        return self.image.output_shape(image_shape)
+
     def unit_maps(self, height, width, like):
         """``E (L, L, H, W)``: stack ``l`` has a map of ones for class ``l``, zeros elsewhere."""
         xp = xp_of(like)
@@ -81,8 +87,7 @@ class LabelledConv2d(Layer):
 
     def forward(self, inputs, train=True):
         x, y = inputs
-        if y.ndim != 2 or y.shape != (len(x), self.n_labels):
-            raise ValueError(f"{self!r} expects labels of shape ({len(x)}, {self.n_labels}), got {tuple(y.shape)}")
+        self.expect_shape(y.shape, (len(x), self.n_labels), what="labels")
         unit_col = self.lowered_unit_maps(x.shape[2], x.shape[3], x)
         U = correlate(unit_col, self.label.params["W"])  # (L, O, Ho, Wo): label.forward(E)
         out = self.image.forward(x, train=train)

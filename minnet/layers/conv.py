@@ -39,10 +39,21 @@ with weights ``W (C_in, C_out, k, k)`` is the adjoint of a Conv2d from ``C_out``
 channels with the same array ``W``, which is why torch stores the two layouts that way.
 """
 
+import itertools
+
 from minnet import init as initializers
 from minnet.backend import xp_of
+from minnet.errors import ShapeError
 from minnet.layers.base import Layer
-from minnet.layers.im2col import check_window, col2im, im2col, output_size, to_batch_first, to_batch_last
+from minnet.layers.im2col import (
+    check_window,
+    col2im,
+    im2col,
+    output_size,
+    to_batch_first,
+    to_batch_last,
+    window_positions,
+)
 from minnet.layers.norm import channel_sums
 
 
@@ -91,12 +102,49 @@ def as_channel_matrix(a):
     return to_batch_last(a).reshape(a.shape[1], -1)
 
 
-def _check_input(layer, x, channels):
-    if x.ndim != 4 or x.shape[1] != channels:
-        raise ValueError(f"{layer!r} expects input of shape (B, {channels}, H, W), got {tuple(x.shape)}")
+class _Convolution(Layer):
+    """What Conv2d and Deconv2d share: the window, making the weights and bias, the shape check
+    and the repr. (Each adds its bias and its gradient where that is cheapest for it: Conv2d
+    inside its matrix product's reordering, Deconv2d after it.)
+
+    ``weight_shape`` is ``(C_out, C_in, k, k)`` for a Conv2d and ``(C_in, C_out, k, k)`` for a
+    Deconv2d; either way the initializer sees the fans ``C_in*k*k`` and ``C_out*k*k``. A
+    subclass gives :meth:`output_side`, the side of its output for an input side.
+    """
+
+    def __init__(self, c_in, c_out, k, stride, pad, weight_shape, *, init, bias, rng):
+        super().__init__()
+        check_window(type(self).__name__, k, stride, pad)
+        self.c_in, self.c_out, self.k, self.stride, self.pad = c_in, c_out, k, stride, pad
+        rng = initializers.as_rng(rng)
+        self.add_param("W", initializers.resolve(init)(rng, weight_shape, c_in * k * k, c_out * k * k))
+        if bias:
+            self.add_param("b", initializers.zeros((c_out,)))
+
+    def output_side(self, side):
+        raise NotImplementedError
+
+    def output_shape(self, input_shape):
+        """``(B, C_out, Ho, Wo)`` for an input of shape ``(B, C_in, H, W)``; a ShapeError for
+        another number of channels or dimensions, or an input too small to give an output."""
+        expected = f"(B, {self.c_in}, H, W)"
+        if len(input_shape) != 4 or input_shape[1] != self.c_in:
+            raise ShapeError(self, expected, input_shape)
+        B, _, H, W = input_shape
+        Ho, Wo = self.output_side(H), self.output_side(W)
+        if Ho < 1 or Wo < 1:
+            raise ShapeError(self, f"{expected} with H and W at least {self.smallest_side()}", input_shape)
+        return (B, self.c_out, Ho, Wo)
+
+    def smallest_side(self):
+        """The smallest input side with an output (output sides grow with input sides)."""
+        return next(side for side in itertools.count(1) if self.output_side(side) >= 1)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.c_in}, {self.c_out}, k={self.k}, stride={self.stride}, pad={self.pad})"
 
 
-class Conv2d(Layer):
+class Conv2d(_Convolution):
     """2-D convolution (cross-correlation), as torch ``Conv2d``.
 
     ``y[n, o, u, v] = b[o] + sum_{c, i, j} W[o, c, i, j] * x_pad[n, c, s*u + i, s*v + j]`` (``b``: the bias)
@@ -113,17 +161,14 @@ class Conv2d(Layer):
     """
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, *, init="glorot", bias=True, rng=None):
-        super().__init__()
-        check_window("Conv2d", k, stride, pad)
-        self.c_in, self.c_out, self.k, self.stride, self.pad = c_in, c_out, k, stride, pad
-        rng = initializers.as_rng(rng)
-        shape = (c_out, c_in, k, k)
-        self.add_param("W", initializers.resolve(init)(rng, shape, c_in * k * k, c_out * k * k))
-        if bias:
-            self.add_param("b", initializers.zeros((c_out,)))
+        super().__init__(c_in, c_out, k, stride, pad, (c_out, c_in, k, k), init=init, bias=bias, rng=rng)
+
+    def output_side(self, side):
+        """``(side + 2*pad - k) // stride + 1``, or less than 1 when the kernel does not fit."""
+        return window_positions(side, self.k, self.stride, self.pad)
 
     def forward(self, x, train=True):
-        _check_input(self, x, self.c_in)
+        self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         col = im2col(x, self.k, self.stride, self.pad)
         y = correlate(col, self.params["W"], self.params.get("b"))
         if train:
@@ -140,11 +185,8 @@ class Conv2d(Layer):
         # dL/dx = col2im(Wm^T · gym); col is used up, so Wm^T · gym overwrites it
         return correlate_adjoint(gy_matrix, self.params["W"], x_shape, self.stride, self.pad, out=col)
 
-    def __repr__(self):
-        return f"Conv2d({self.c_in}, {self.c_out}, k={self.k}, stride={self.stride}, pad={self.pad})"
 
-
-class Deconv2d(Layer):
+class Deconv2d(_Convolution):
     """2-D transposed convolution, as torch ``ConvTranspose2d``: the adjoint of a Conv2d.
 
     ``y[n, o, s*h + i - p, s*w + j - p] += sum_c x[n, c, h, w] * W[c, o, i, j]``, plus the bias ``b[o]``;
@@ -163,31 +205,18 @@ class Deconv2d(Layer):
     """
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, output_padding=0, *, init="glorot", bias=True, rng=None):
-        super().__init__()
-        check_window("Deconv2d", k, stride, pad)
+        super().__init__(c_in, c_out, k, stride, pad, (c_in, c_out, k, k), init=init, bias=bias, rng=rng)
         if not 0 <= output_padding < stride:
             raise ValueError(f"output_padding must be in [0, stride) = [0, {stride}), got {output_padding}")
-        self.c_in, self.c_out, self.k, self.stride, self.pad = c_in, c_out, k, stride, pad
         self.output_padding = output_padding
-        rng = initializers.as_rng(rng)
-        shape = (c_in, c_out, k, k)
-        self.add_param("W", initializers.resolve(init)(rng, shape, c_in * k * k, c_out * k * k))
-        if bias:
-            self.add_param("b", initializers.zeros((c_out,)))
 
-    def output_shape(self, input_shape):
-        """``(B, C_out, Ho, Wo)`` for an input of shape ``(B, C_in, H, W)``."""
-        B, _, H, W = input_shape
-        Ho = (H - 1) * self.stride - 2 * self.pad + self.k + self.output_padding
-        Wo = (W - 1) * self.stride - 2 * self.pad + self.k + self.output_padding
-        if Ho < 1 or Wo < 1:
-            raise ValueError(f"{self!r} gives an empty output for an input of {H}x{W}")
-        return (B, self.c_out, Ho, Wo)
+    def output_side(self, side):
+        """``(side - 1)*stride - 2*pad + k + output_padding``."""
+        return (side - 1) * self.stride - 2 * self.pad + self.k + self.output_padding
 
     def forward(self, x, train=True):
-        _check_input(self, x, self.c_in)
+        y_shape = self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         x_matrix = as_channel_matrix(x)
-        y_shape = self.output_shape(x.shape)
         y = correlate_adjoint(x_matrix, self.params["W"], y_shape, self.stride, self.pad)
         if "b" in self.params:
             y += self.params["b"][:, None, None]
@@ -205,5 +234,5 @@ class Deconv2d(Layer):
         return correlate(col, self.params["W"])  # dL/dx = Wm · im2col(gy), a Conv2d forward
 
     def __repr__(self):
-        extra = f", output_padding={self.output_padding}" if self.output_padding else ""
-        return f"Deconv2d({self.c_in}, {self.c_out}, k={self.k}, stride={self.stride}, pad={self.pad}{extra})"
+        extra = f", output_padding={self.output_padding})" if self.output_padding else ")"
+        return super().__repr__()[:-1] + extra

@@ -24,7 +24,12 @@ class Dense(Layer):
         if bias:
             self.add_param("b", initializers.zeros((n_out,)))
 
+    def output_shape(self, input_shape):
+        self.expect_shape(input_shape, ("B", self.n_in))
+        return (input_shape[0], self.n_out)
+
     def forward(self, x, train=True):
+        self.expect_shape(x.shape, ("B", self.n_in))
         y = x @ self.params["W"]
         if "b" in self.params:
             y += self.params["b"]

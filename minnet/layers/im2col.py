@@ -45,14 +45,17 @@ from minnet import kernels, threads
 from minnet.backend import xp_of
 
 
-def output_size(size, k, stride, pad):
-    """Number of window positions along one axis: ``(size + 2*pad - k) // stride + 1``.
+def window_positions(size, k, stride, pad):
+    """``(size + 2*pad - k) // stride + 1``: the positions of a window along one axis, the side
+    of a convolution's or pooling's output; 0 or less when the kernel does not fit."""
+    return (size + 2 * pad - k) // stride + 1
 
-    Raises ``ValueError`` when the kernel does not fit in the padded input.
-    """
+
+def output_size(size, k, stride, pad):
+    """:func:`window_positions`, raising ``ValueError`` when the kernel does not fit in the padded input."""
     if k > size + 2 * pad:
         raise ValueError(f"kernel size {k} is larger than the padded input ({size} + 2*{pad} = {size + 2 * pad})")
-    return (size + 2 * pad - k) // stride + 1
+    return window_positions(size, k, stride, pad)
 
 
 def check_window(layer, k, stride, pad):

@@ -4,7 +4,7 @@ import numpy as np
 
 from minnet import kernels
 from minnet.backend import xp_of
-from minnet.errors import MinnetError
+from minnet.errors import MinnetError, ShapeError
 from minnet.layers.base import Layer
 
 
@@ -59,9 +59,14 @@ class BatchNorm(Layer):
         self.add_buffer("running_mean", np.zeros(n, dtype=np.float32))
         self.add_buffer("running_var", np.ones(n, dtype=np.float32))
 
+    def output_shape(self, input_shape):
+        """The input's shape, ``(B, n)`` or ``(B, n, H, W)``; a ShapeError for any other."""
+        if len(input_shape) not in (2, 4) or input_shape[1] != self.n:
+            raise ShapeError(self, f"(B, {self.n}) or (B, {self.n}, H, W)", input_shape)
+        return tuple(input_shape)
+
     def forward(self, x, train=True):
-        if x.ndim < 2 or x.shape[1] != self.n:
-            raise MinnetError(f"BatchNorm({self.n}) got an input of shape {x.shape}")
+        self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         channel = _channel_shape(x)  # (1, n, 1, 1): a per-channel vector that broadcasts over x
         count = x.size // self.n
         if train and count < 2:

@@ -12,6 +12,7 @@ import numpy as np
 
 from minnet import kernels
 from minnet.backend import xp_of
+from minnet.errors import ShapeError
 from minnet.layers.base import Layer
 from minnet.layers.im2col import (
     check_32_bit,
@@ -47,9 +48,17 @@ class MaxPool2d(Layer):
         if not 0 <= pad <= k // 2:
             raise ValueError(f"MaxPool2d padding must be in [0, k // 2] = [0, {k // 2}], got {pad}")
 
+    def output_shape(self, input_shape):
+        """``(B, C, Ho, Wo)``; a ShapeError unless the input is ``(B, C, H, W)`` with H, W >= k - 2*pad."""
+        self.expect_shape(input_shape, ("B", "C", "H", "W"))
+        smallest = max(self.k - 2 * self.pad, 1)
+        if min(input_shape[2:]) < smallest:
+            raise ShapeError(self, f"(B, C, H, W) with H and W at least {smallest}", input_shape)
+        B, C, H, W = input_shape
+        return (B, C, output_size(H, self.k, self.stride, self.pad), output_size(W, self.k, self.stride, self.pad))
+
     def forward(self, x, train=True):
-        if x.ndim != 4:
-            raise ValueError(f"{self!r} expects input of shape (B, C, H, W), got {tuple(x.shape)}")
+        self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         if xp_of(x) is not np:
             return self._forward_gpu(x, train)
         col = im2col(x, self.k, self.stride, self.pad, fill=-float("inf"))

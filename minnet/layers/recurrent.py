@@ -95,10 +95,13 @@ class LSTMCell(Layer):
         returns the new state. ``state=None`` starts from zeros.
         """
         xp = xp_of(x)
+        self.output_shape(x.shape)  # a ShapeError for an input the cell cannot take
         if state is None:
             h_prev = c_prev = xp.zeros((x.shape[0], self.n_hidden), dtype=x.dtype)
         else:
             h_prev, c_prev = state
+            for name, part in (("h_prev", h_prev), ("c_prev", c_prev)):
+                self.expect_shape(part.shape, (x.shape[0], self.n_hidden), what=name)
         x_h = xp.concatenate((x, h_prev), axis=1)  # [x, h_prev]  (B, n_in + H)
         gates, c, tanh_c, h = _gate_forward(x_h @ self.params["W"], self.params["b"], c_prev)
         if train:
@@ -107,6 +110,11 @@ class LSTMCell(Layer):
 
     def __call__(self, x, state=None, train=True):
         return self.forward(x, state, train=train)
+
+    def output_shape(self, input_shape):
+        """``(B, n_in) -> (B, H)``, the shape of h and of c."""
+        self.expect_shape(input_shape, ("B", self.n_in))
+        return (input_shape[0], self.n_hidden)
 
     def backward(self, gh, gc=None):
         """Undo the most recent step: ``(dL/dh, dL/dc) -> (dL/dx, (dL/dh_prev, dL/dc_prev))``.
@@ -150,7 +158,13 @@ class LSTM(Layer):
     def sublayers(self):
         return {"cell": self.cell}
 
+    def output_shape(self, input_shape):
+        """``(T, B, n_in) -> (T, B, H)``."""
+        self.expect_shape(input_shape, ("T", "B", self.cell.n_in))
+        return (*input_shape[:2], self.cell.n_hidden)
+
     def forward(self, x, state=None, train=True):
+        self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         hs = []
         for x_t in x:
             state = self.cell.forward(x_t, state, train=train)

@@ -5,13 +5,18 @@ splitting it into the pieces that were joined.
 """
 
 import itertools
+import math
 
 from minnet.backend import xp_of
+from minnet.errors import ShapeError
 from minnet.layers.base import Layer
 
 
 class Flatten(Layer):
     """``(B, d1, d2, ...) -> (B, d1*d2*...)``; backward reshapes ``gy`` to the input shape."""
+
+    def output_shape(self, input_shape):
+        return (input_shape[0], math.prod(input_shape[1:]))
 
     def forward(self, x, train=True):
         if train:
@@ -30,10 +35,22 @@ class Reshape(Layer):
         super().__init__()
         self.shape = tuple(shape)
 
+    def output_shape(self, input_shape):
+        """``(B, *shape)``; a ShapeError unless the input holds as many numbers per example."""
+        per_example = math.prod(input_shape[1:])
+        if -1 in self.shape:
+            known = -math.prod(self.shape)  # the product of the other sizes
+            if per_example % known:
+                raise ShapeError(self, f"(B, ...) with a multiple of {known} numbers per example", input_shape)
+            return (input_shape[0], *(per_example // known if size == -1 else size for size in self.shape))
+        if per_example != math.prod(self.shape):
+            raise ShapeError(self, f"(B, ...) with {math.prod(self.shape)} numbers per example", input_shape)
+        return (input_shape[0], *self.shape)
+
     def forward(self, x, train=True):
         if train:
             self.push(x.shape)
-        return x.reshape((x.shape[0],) + self.shape)
+        return x.reshape(self.output_shape(x.shape))
 
     def backward(self, gy):
         (shape,) = self.pop()
@@ -55,7 +72,20 @@ class Concat(Layer):
         super().__init__()
         self.axis = axis
 
+    def output_shape(self, input_shapes):
+        """The inputs' common shape with their sizes along ``axis`` added up; a ShapeError when
+        they differ along another axis."""
+        first = tuple(input_shapes[0])
+        for shape in input_shapes[1:]:
+            other_axes = [i for i in range(len(first)) if i != self.axis % len(first)]
+            if len(shape) != len(first) or any(shape[i] != first[i] for i in other_axes):
+                expected = ", ".join(str(first[i]) if i in other_axes else "*" for i in range(len(first)))
+                raise ShapeError(self, f"({expected}) (* any size), as the first", shape, "every input")
+        total = sum(shape[self.axis] for shape in input_shapes)
+        return tuple(total if i == self.axis % len(first) else size for i, size in enumerate(first))
+
     def forward(self, xs, train=True):
+        self.output_shape([x.shape for x in xs])  # a ShapeError for inputs that do not fit together
         if train:
             self.push([x.shape[self.axis] for x in xs])
         return xp_of(xs[0]).concatenate(xs, axis=self.axis)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from minnet.backend import to_numpy
+from minnet.errors import ShapeError
 from minnet.gradcheck import check_layer
 from minnet.layers.pooling import MaxPool2d
 from tests.naive import conv as naive
@@ -83,7 +84,7 @@ def test_maxpool_output_shape_and_default_stride(xp):
 def test_maxpool_rejects_bad_inputs(xp):
     with pytest.raises(ValueError, match=r"expects input of shape \(B, C, H, W\), got \(5, 8, 8\)"):
         MaxPool2d(2).forward(xp.zeros((5, 8, 8)))
-    with pytest.raises(ValueError, match="kernel size 3 is larger than the padded input"):
+    with pytest.raises(ShapeError, match=r"with H and W at least 3, got \(1, 1, 2, 8\)"):
         MaxPool2d(3).forward(xp.zeros((1, 1, 2, 8)))
     with pytest.raises(ValueError, match=r"padding must be in \[0, k // 2\]"):
         MaxPool2d(2, pad=2)
