@@ -73,12 +73,13 @@ def cli():
 def _register():
     from minnet.cli.data import data
     from minnet.cli.evaluate import evaluate
+    from minnet.cli.gradcheck import gradcheck
     from minnet.cli.listing import models
     from minnet.cli.report import report
     from minnet.cli.sample import sample
     from minnet.cli.train import train
 
-    for command in (models, train, sample, evaluate, report, data):
+    for command in (models, train, sample, evaluate, report, data, gradcheck):
         cli.add_command(command)
 
 

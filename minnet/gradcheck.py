@@ -8,12 +8,20 @@ For a function ``f`` with outputs ``y`` and a random upstream gradient ``gy``, t
 
 in float64. The check fails on any element outside ``atol + rtol * |numeric|``, and on NaN.
 
-Two entry points:
+Entry points:
 
 * :func:`check_layer` for a :class:`~minnet.layers.base.Layer` taking one array;
 * :func:`check` for anything else (losses, recurrent cells unrolled over several steps,
-  layers with several inputs), given ``forward`` and ``backward`` closures.
+  layers with several inputs), given ``forward`` and ``backward`` closures;
+* :func:`measure`, which :func:`check` is built on: the largest errors of every gradient,
+  without raising (``minnet gradcheck`` prints them).
+
+Every layer and loss of the library has an entry in :mod:`minnet.gradcheck_cases`, which
+``minnet gradcheck NAME`` runs.
 """
+
+import dataclasses
+import math
 
 import numpy as np
 
@@ -52,29 +60,57 @@ def numerical_gradient(objective, array, eps=1e-6):
     return grad
 
 
+@dataclasses.dataclass
+class Comparison:
+    """How one analytic gradient compares with its central-difference estimate.
+
+    ``max_abs`` is the largest ``|analytic - numeric|``; ``max_rel`` the largest
+    ``|analytic - numeric| / max(|analytic|, |numeric|)`` over the elements where that
+    denominator exceeds ``atol`` (below it both are noise); ``problem`` is empty when the
+    gradient passes, else a sentence saying what is wrong and where.
+    """
+
+    name: str
+    size: int
+    max_abs: float
+    max_rel: float
+    problem: str = ""
+
+    @property
+    def ok(self):
+        return not self.problem
+
+
 def compare(name, analytic, numeric, rtol, atol):
-    """Raise :class:`GradientCheckError` when ``analytic`` and ``numeric`` disagree."""
+    """A :class:`Comparison` of ``analytic`` with ``numeric``; it fails on any element outside
+    ``atol + rtol * |numeric|``, on NaN or inf, and on a shape mismatch."""
     analytic = to_numpy(analytic).astype(np.float64)
     if analytic.shape != numeric.shape:
-        raise GradientCheckError(
-            f"{name}: gradient has shape {analytic.shape}, expected {numeric.shape}"
-        )
+        problem = f"{name}: gradient has shape {analytic.shape}, expected {numeric.shape}"
+        return Comparison(name, numeric.size, math.inf, math.inf, problem)
     if not np.all(np.isfinite(analytic)):
-        raise GradientCheckError(f"{name}: analytic gradient has NaN or inf")
+        return Comparison(name, numeric.size, math.nan, math.nan, f"{name}: analytic gradient has NaN or inf")
     if not np.all(np.isfinite(numeric)):  # the function itself is NaN or inf near this point
-        raise GradientCheckError(f"{name}: numerical gradient has NaN or inf")
+        return Comparison(name, numeric.size, math.nan, math.nan, f"{name}: numerical gradient has NaN or inf")
     error = np.abs(analytic - numeric)
+    scale = np.maximum(np.abs(analytic), np.abs(numeric))
+    relative = error[scale > atol] / scale[scale > atol]
+    max_abs = float(error.max(initial=0.0))
+    max_rel = float(relative.max(initial=0.0))
     bad = error > atol + rtol * np.abs(numeric)
+    problem = ""
     if bad.any():
         i = np.unravel_index(np.argmax(error - rtol * np.abs(numeric)), error.shape)
-        raise GradientCheckError(
+        problem = (
             f"{name}: {int(bad.sum())} of {bad.size} elements differ; worst at {i}: "
             f"analytic {analytic[i]:.8g}, numeric {numeric[i]:.8g}"
         )
+    return Comparison(name, numeric.size, max_abs, max_rel, problem)
 
 
-def check(forward, backward, wrt, *, seed=0, eps=1e-6, rtol=1e-5, atol=1e-7):
-    """Check ``backward`` against central differences of ``forward``.
+def measure(forward, backward, wrt, *, seed=0, eps=1e-6, rtol=1e-5, atol=1e-7, dtype=np.float64):
+    """Compare ``backward`` with central differences of ``forward``: one :class:`Comparison`
+    per name in ``wrt``, in its order.
 
     Parameters
     ----------
@@ -84,27 +120,38 @@ def check(forward, backward, wrt, *, seed=0, eps=1e-6, rtol=1e-5, atol=1e-7):
         Runs one forward, back-propagates ``gys`` and returns the analytic gradient of
         ``sum(y * gy)`` for every name in ``wrt``. It is called once, before any perturbation.
     wrt : dict[str, array]
-        float64 arrays to check the gradient for; perturbed in place and restored.
+        Arrays to check the gradient for; perturbed in place and restored.
+    dtype : the dtype every array of ``wrt`` must have. float64 is the real check; float32
+        needs a larger ``eps`` and looser tolerances and only catches gross mistakes.
     """
+    for name, array in wrt.items():
+        if array.dtype != dtype:
+            raise TypeError(f"gradient checks need {np.dtype(dtype).name}; {name} is {array.dtype}")
     outputs = _as_tuple(forward())
     rng = np.random.default_rng(seed)
-    gys = tuple(xp_of(y).asarray(rng.standard_normal(y.shape)) for y in outputs)
+    gys = tuple(xp_of(y).asarray(rng.standard_normal(y.shape), dtype=y.dtype) for y in outputs)
     analytic = backward(gys)
 
     def objective():
         return _objective(forward(), gys)
 
-    for name, array in wrt.items():
-        if array.dtype != np.float64:
-            raise TypeError(f"gradient checks need float64; {name} is {array.dtype}")
+    return [
         compare(name, analytic[name], numerical_gradient(objective, array, eps), rtol, atol)
+        for name, array in wrt.items()
+    ]
 
 
-def check_layer(layer, x, *, train=True, **tolerances):
-    """Check ``layer``'s input gradient and every parameter gradient at input ``x``.
+def check(forward, backward, wrt, **settings):
+    """Like :func:`measure` (same arguments), but raise :class:`GradientCheckError` for the
+    first gradient that fails."""
+    for comparison in measure(forward, backward, wrt, **settings):
+        if not comparison.ok:
+            raise GradientCheckError(comparison.problem)
 
-    ``layer`` must already hold float64 parameters (``layer.astype(np.float64)``).
-    """
+
+def layer_closures(layer, x, *, train=True):
+    """``(forward, backward, wrt)`` for :func:`measure`: ``layer``'s input gradient (named
+    ``"input"``) and the gradient of every parameter (by qualified name) at input ``x``."""
     wrt = {"input": x, **layer.named_parameters()}
 
     def forward():
@@ -118,4 +165,12 @@ def check_layer(layer, x, *, train=True, **tolerances):
         gx = layer.backward(gys[0])
         return {"input": gx, **layer.named_grads()}
 
-    check(forward, backward, wrt, **tolerances)
+    return forward, backward, wrt
+
+
+def check_layer(layer, x, *, train=True, **settings):
+    """Check ``layer``'s input gradient and every parameter gradient at input ``x``.
+
+    ``layer`` must already hold float64 parameters (``layer.astype(np.float64)``).
+    """
+    check(*layer_closures(layer, x, train=train), **settings)

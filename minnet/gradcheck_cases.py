@@ -1,0 +1,264 @@
+"""The gradient check of every layer and loss, by name: the table ``minnet gradcheck`` reads.
+
+``CASES`` maps a name to a function ``build(settings, rng) -> (title, forward, backward, wrt)``
+that makes the layer (or loss) and a random float input and returns the closures
+:func:`minnet.gradcheck.measure` takes. :class:`Settings` carries the command's options: the
+input ``shape``, a window's ``kernel``, ``stride`` and ``padding`` (each None for the case's
+own default) and the ``dtype``.
+
+A new layer joins with one line. For a layer taking one array, :func:`layer_case` needs only
+how to make it from the input shape and the settings, and a default input shape::
+
+    "MyLayer": layer_case(lambda shape, s, rng: MyLayer(shape[1], 4, rng=rng), (3, 5)),
+
+Layers with several inputs or a state (``Concat``, ``LabelledConv2d``, ``LSTMCell``) and the
+losses have builders of their own below. ``tests/test_gradcheck_cases.py`` checks that every
+layer in :mod:`minnet.layers` and every loss in :mod:`minnet.losses` has an entry.
+"""
+
+import dataclasses
+
+from minnet import backend, losses
+from minnet.errors import MinnetError
+from minnet.gradcheck import layer_closures
+from minnet.layers import (
+    LSTM,
+    BatchNorm,
+    Concat,
+    Conv2d,
+    Deconv2d,
+    Dense,
+    Dropout,
+    Flatten,
+    LabelledConv2d,
+    LeakyReLU,
+    LSTMCell,
+    MaxPool2d,
+    ReLU,
+    Reshape,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+
+DTYPES = ("float64", "float32")
+
+# Central differences in float32 carry rounding errors near 1e-7 / eps: a larger step and
+# looser tolerances, so only gross mistakes show. float64 is the real check.
+TOLERANCES = {
+    "float64": {"eps": 1e-6, "rtol": 1e-5, "atol": 1e-7},
+    "float32": {"eps": 1e-2, "rtol": 2e-2, "atol": 2e-3},
+}
+
+
+@dataclasses.dataclass
+class Settings:
+    """The options of ``minnet gradcheck``; None means the case's default."""
+
+    shape: tuple = None
+    kernel: int = None
+    stride: int = None
+    padding: int = None
+    dtype: str = "float64"
+
+    def window(self, kernel, stride, padding):
+        """``(kernel, stride, padding)``: the given options, else these defaults."""
+        given = (self.kernel, self.stride, self.padding)
+        return tuple(default if value is None else value for value, default in zip(given, (kernel, stride, padding)))
+
+
+def input_shape(settings, default):
+    """The ``--shape`` given, else ``default``; a MinnetError when their dimensions differ."""
+    if settings.shape is None:
+        return tuple(default)
+    if len(settings.shape) != len(default):
+        example = ",".join(map(str, default))
+        raise MinnetError(f"--shape needs {len(default)} sizes here, like {example}; got {len(settings.shape)}")
+    return tuple(settings.shape)
+
+
+def _normal(rng, shape, dtype):
+    return backend.to_device(rng.standard_normal(shape).astype(dtype))
+
+
+def _title(what, shapes, dtype):
+    given = ", ".join(f"{name} {tuple(shape)}" for name, shape in shapes.items())
+    return f"{' '.join(repr(what).split())} at {given}, {dtype}"
+
+
+def layer_case(make, default_shape, *, train=True):
+    """A case for a layer taking one array: ``make(shape, settings, rng) -> Layer``.
+
+    Its input is standard normal, of the ``--shape`` given or ``default_shape``.
+    """
+
+    def build(settings, rng):
+        shape = input_shape(settings, default_shape)
+        layer = make(shape, settings, rng).astype(settings.dtype)
+        x = _normal(rng, shape, settings.dtype)
+        return (_title(layer, {"input": shape}, settings.dtype), *layer_closures(layer, x, train=train))
+
+    return build
+
+
+def _conv2d(shape, s, rng):
+    k, stride, pad = s.window(3, 1, 1)
+    return Conv2d(shape[1], 3, k, stride, pad, rng=rng)
+
+
+def _deconv2d(shape, s, rng):
+    k, stride, pad = s.window(3, 2, 1)
+    return Deconv2d(shape[1], 3, k, stride, pad, rng=rng)
+
+
+def _max_pool(shape, s, rng):
+    k, stride, pad = s.window(2, None, 0)
+    return MaxPool2d(k, stride, pad)
+
+
+def _batch_norm(shape, s, rng):
+    layer = BatchNorm(shape[1])
+    layer.params["gamma"][...] = backend.to_device(rng.uniform(0.5, 1.5, shape[1]))  # not all ones
+    return layer
+
+
+def _sequential(shape, s, rng):
+    return Sequential(Dense(shape[1], 4, rng=rng), Tanh(), Dense(4, 3, rng=rng))
+
+
+class _FixedMask(Dropout):
+    """Dropout with one mask drawn at the first forward and kept, so the function is fixed."""
+
+    def forward(self, x, train=True, mask=None):
+        if not hasattr(self, "mask"):
+            self.mask = self.draw_mask(x)
+        return super().forward(x, train, mask=self.mask)
+
+    def __repr__(self):
+        return f"Dropout({self.p}) with a fixed mask"
+
+
+def _lstm_cell(settings, rng):
+    """One step of an LSTMCell: the input, both halves of the state and the parameters."""
+    batch, n_in = input_shape(settings, (3, 4))
+    n_hidden = 5
+    cell = LSTMCell(n_in, n_hidden, rng=rng).astype(settings.dtype)
+    cell.params["b"][...] = _normal(rng, 4 * n_hidden, settings.dtype)  # every gate away from its start
+    x, h_prev, c_prev = (_normal(rng, shape, settings.dtype) for shape in [(batch, n_in)] + [(batch, n_hidden)] * 2)
+
+    def forward():
+        return cell.forward(x, (h_prev, c_prev), train=False)
+
+    def backward(gys):
+        cell.zero_grad()
+        cell.forward(x, (h_prev, c_prev))
+        gx, (gh_prev, gc_prev) = cell.backward(*gys)
+        return {"x": gx, "h_prev": gh_prev, "c_prev": gc_prev, **cell.grads}
+
+    wrt = {"x": x, "h_prev": h_prev, "c_prev": c_prev, **cell.params}
+    title = _title(cell, {"x": x.shape, "state": h_prev.shape}, settings.dtype)
+    return title, forward, backward, wrt
+
+
+def _several_inputs(layer, inputs, settings):
+    """Closures for a layer whose forward takes the list of ``inputs`` (a dict, by name)."""
+    layer = layer.astype(settings.dtype)
+    arrays = list(inputs.values())
+
+    def forward():
+        y = layer.forward(arrays)
+        layer.clear()
+        return y
+
+    def backward(gys):
+        layer.zero_grad()
+        layer.forward(arrays)
+        return {**dict(zip(inputs, layer.backward(gys[0]))), **layer.named_grads()}
+
+    title = _title(layer, {name: a.shape for name, a in inputs.items()}, settings.dtype)
+    return title, forward, backward, {**inputs, **layer.named_parameters()}
+
+
+def _concat(settings, rng):
+    shape = input_shape(settings, (2, 3))
+    other = (shape[0], 2, *shape[2:])
+    inputs = {"a": _normal(rng, shape, settings.dtype), "b": _normal(rng, other, settings.dtype)}
+    return _several_inputs(Concat(axis=1), inputs, settings)
+
+
+def _labelled_conv2d(settings, rng):
+    shape = input_shape(settings, (2, 1, 6, 6))
+    k, stride, pad = settings.window(4, 2, 1)
+    n_labels = 3
+    layer = LabelledConv2d(shape[1], n_labels, 2, k, stride, pad, rng=rng)
+    inputs = {
+        "image": _normal(rng, shape, settings.dtype),
+        "labels": _normal(rng, (shape[0], n_labels), settings.dtype),
+    }
+    return _several_inputs(layer, inputs, settings)
+
+
+def loss_case(loss, names, default_shape, make_rest=None):
+    """A case for a loss ``loss(first, *rest) -> (value, gradient)``.
+
+    ``names`` names the arguments the gradient is for (one, or two when the loss returns a
+    pair of gradients, as ``gaussian_kl``); they are standard normal, of the ``--shape`` given
+    or ``default_shape``. ``make_rest(rng, shape, dtype)`` gives the other arguments (targets).
+    """
+
+    def build(settings, rng):
+        shape = input_shape(settings, default_shape)
+        arrays = {name: _normal(rng, shape, settings.dtype) for name in names}
+        rest = make_rest(rng, shape, settings.dtype) if make_rest else ()
+
+        def forward():
+            return loss(*arrays.values(), *rest)[0]
+
+        def backward(gys):
+            gradients = loss(*arrays.values(), *rest)[1]
+            gradients = gradients if isinstance(gradients, tuple) else (gradients,)
+            return {name: g * gys[0] for name, g in zip(names, gradients)}
+
+        title = f"losses.{loss.__name__} at {', '.join(names)} {tuple(shape)}, {settings.dtype}"
+        return title, forward, backward, arrays
+
+    return build
+
+
+def _probabilities(rng, shape, dtype):
+    return (backend.to_device(rng.uniform(0, 1, shape).astype(dtype)),)
+
+
+def _labels(rng, shape, dtype):
+    return (backend.to_device(rng.integers(0, shape[-1], shape[0])),)
+
+
+CASES = {
+    # layers (minnet.layers), one array in
+    "Dense": layer_case(lambda shape, s, rng: Dense(shape[1], 4, rng=rng), (3, 5)),
+    "ReLU": layer_case(lambda shape, s, rng: ReLU(), (3, 5)),
+    "LeakyReLU": layer_case(lambda shape, s, rng: LeakyReLU(0.2), (3, 5)),
+    "Tanh": layer_case(lambda shape, s, rng: Tanh(), (3, 5)),
+    "Sigmoid": layer_case(lambda shape, s, rng: Sigmoid(), (3, 5)),
+    "Softmax": layer_case(lambda shape, s, rng: Softmax(), (3, 5)),
+    "Conv2d": layer_case(_conv2d, (2, 2, 6, 6)),
+    "Deconv2d": layer_case(_deconv2d, (2, 2, 3, 3)),
+    "MaxPool2d": layer_case(_max_pool, (2, 2, 6, 6)),
+    "BatchNorm": layer_case(_batch_norm, (6, 3)),
+    "Dropout": layer_case(lambda shape, s, rng: _FixedMask(0.3, rng=rng), (3, 5)),
+    "LSTM": layer_case(lambda shape, s, rng: LSTM(shape[2], 3, rng=rng), (4, 2, 3)),
+    "Flatten": layer_case(lambda shape, s, rng: Flatten(), (2, 3, 2, 2)),
+    "Reshape": layer_case(lambda shape, s, rng: Reshape((-1,)), (2, 3, 4)),
+    "Sequential": layer_case(_sequential, (3, 5)),
+    # layers with several inputs or a state
+    "Concat": _concat,
+    "LabelledConv2d": _labelled_conv2d,
+    "LSTMCell": _lstm_cell,
+    # losses (minnet.losses)
+    "squared_error": loss_case(losses.squared_error, ["prediction"], (3, 4), lambda rng, s, d: (_normal(rng, s, d),)),
+    "bce_with_logits": loss_case(losses.bce_with_logits, ["logits"], (3, 4), _probabilities),
+    "softmax_cross_entropy": loss_case(losses.softmax_cross_entropy, ["logits"], (3, 4), _labels),
+    "gaussian_kl": loss_case(losses.gaussian_kl, ["mu", "logvar"], (3, 4)),
+    "bernoulli_log_likelihood": loss_case(losses.bernoulli_log_likelihood, ["logits"], (3, 4), _probabilities),
+}
