@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minnet import images
+from minnet import images, plots
 from minnet.errors import MinnetError
 
 
@@ -196,16 +196,16 @@ def test_plot_curves_rejects_mismatched_lengths(tmp_path):
     ],
 )
 def test_ticks_are_round_numbers_inside_the_range(low, high, expected):
-    np.testing.assert_allclose(images._linear_ticks(low, high), expected)
+    np.testing.assert_allclose(plots._linear_ticks(low, high), expected)
 
 
 def test_tick_labels_are_short_and_share_a_notation():
-    assert images._tick_labels([0.1 * k for k in range(-1, 4)]) == [
+    assert plots._tick_labels([0.1 * k for k in range(-1, 4)]) == [
         "-0.1",
         "0",
         "0.1",
         "0.2",
         "0.3",
     ]
-    assert images._tick_labels([0, 5e5, 1e6]) == ["0", "5e5", "1e6"]
-    assert images._tick_labels([1e-6, 1e-4, 1e-2]) == ["1e-6", "1e-4", "1e-2"]
+    assert plots._tick_labels([0, 5e5, 1e6]) == ["0", "5e5", "1e6"]
+    assert plots._tick_labels([1e-6, 1e-4, 1e-2]) == ["1e-6", "1e-4", "1e-2"]
