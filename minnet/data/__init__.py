@@ -7,7 +7,7 @@
 ...     ...   # images: float32 (100, 28, 28) of 0s and 1s; labels: int64 (100,)
 
 MNIST is looked for in ``data_dir``, then ``$MINNET_DATA_DIR``, then the user cache, then
-downloaded into the cache; offline, the bundled sample of 6,000 real digits is used with one
+downloaded into the cache; offline, the bundled sample of 31,000 real digits is used with one
 warning (:mod:`minnet.data.locate`). Splits: :mod:`minnet.data.splits`; the sample and how it
 was drawn: :mod:`minnet.data.sample` and :mod:`minnet.data.make_sample`.
 

@@ -20,7 +20,7 @@ def load_mnist(split, *, data_dir=None, binarize=None, limit=None, seed=0):
     ----------
     split : str
         "train" (first 50,000 training digits), "validation" (last 10,000), "train_full"
-        (all 60,000) or "test" (10,000). From the bundled sample: 4,000, 1,000, 5,000 and
+        (all 60,000) or "test" (10,000). From the bundled sample: 29,000, 1,000, 30,000 and
         1,000 (see :mod:`minnet.data.splits`).
     data_dir : str or os.PathLike, optional
         A directory that must hold the four MNIST files.

@@ -4,7 +4,8 @@
 2. ``$MINNET_DATA_DIR``: likewise must hold them when set;
 3. the user cache, ``$XDG_CACHE_HOME/minnet/mnist`` (``~/.cache/minnet/mnist``);
 4. a download into the cache from the mirrors (see :mod:`minnet.data.fetch`);
-5. the bundled sample, with one :class:`~minnet.errors.MinnetWarning`.
+5. the bundled sample, with one :class:`~minnet.errors.MinnetWarning`: a single short line
+   saying what happened, what is used instead and how to get the full set.
 """
 
 import os
@@ -13,6 +14,7 @@ import warnings
 from minnet.data import catalog
 from minnet.data.fetch import fetch_mnist
 from minnet.data.folder import mnist_files_in, require_full_set, user_cache_dir
+from minnet.data.sample import TRAIN_DIGITS
 from minnet.errors import MinnetError, MinnetWarning
 
 DATA_DIR_VARIABLE = "MINNET_DATA_DIR"
@@ -74,13 +76,13 @@ def locate_mnist(data_dir=None, *, download=True):
     if download:
         try:
             return str(fetch_mnist()), "full"
-        except MinnetError as err:
-            reason = f"could not be downloaded ({err})"
+        except MinnetError:  # why each mirror failed is for `minnet data fetch` to say
+            what_happened = "MNIST is not on this machine and could not be downloaded"
     else:
-        reason = "downloading was not allowed"
+        what_happened = "MNIST is not on this machine (downloading was not allowed)"
     warnings.warn(
-        f"MNIST was not found and {reason}; using the bundled sample of 6,000 digits "
-        f"(for the full set: `minnet data fetch`, --data-dir or {DATA_DIR_VARIABLE})",
+        f"{what_happened}; using the {TRAIN_DIGITS:,} digits bundled with minnet instead "
+        f"(for all 60,000: `minnet data fetch` when online, or set {DATA_DIR_VARIABLE})",
         MinnetWarning,
         stacklevel=2,
     )

@@ -5,8 +5,8 @@
 The four files in DIR are first verified by SHA-256, so the sample is always real MNIST. Then,
 with ``rng = numpy.random.default_rng(0)`` used in exactly this order:
 
-1. for each digit 0, 1, ..., 9: ``rng.choice`` picks 500 of the training rows with that label,
-   without replacement; the first 400 picked go to the sample's training part, the last 100
+1. for each digit 0, 1, ..., 9: ``rng.choice`` picks 3,000 of the training rows with that label,
+   without replacement; the first 2,900 picked go to the sample's training part, the last 100
    to its validation part;
 2. for each digit 0, 1, ..., 9: ``rng.choice`` picks 100 of the test rows with that label;
 3. ``rng.permutation`` shuffles the training part, then the validation part, then the test
@@ -19,11 +19,11 @@ stores, compressed with ``numpy.savez_compressed``:
 ================ ================== =====================================================
 array            dtype, shape       contents
 ================ ================== =====================================================
-train_images     uint8 (5000,28,28) training digits
-train_labels     uint8 (5000,)      their labels
+train_images     uint8 (30000,28,28) training digits
+train_labels     uint8 (30000,)     their labels
 test_images      uint8 (1000,28,28) test digits
 test_labels      uint8 (1000,)      their labels
-train_indices    uint16 (5000,)     the row of ``train-images-idx3-ubyte`` each came from
+train_indices    uint16 (30000,)    the row of ``train-images-idx3-ubyte`` each came from
 test_indices     uint16 (1000,)     the row of ``t10k-images-idx3-ubyte`` each came from
 ================ ================== =====================================================
 """
@@ -40,7 +40,7 @@ from minnet.errors import MinnetError
 from minnet.fileio import atomic_write
 
 SEED = 0
-PER_CLASS = {"train": 400, "validation": 100, "test": 100}
+PER_CLASS = {"train": 2_900, "validation": 100, "test": 100}
 
 
 def draw_indices(train_labels, test_labels, seed=SEED):

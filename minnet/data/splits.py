@@ -3,9 +3,9 @@
 ========== ======================= ===============================
 split      full set                bundled sample
 ========== ======================= ===============================
-train      first 50,000 training   first 4,000 of its 5,000 training
-validation last 10,000 training    last 1,000 of its 5,000 training
-train_full all 60,000 training     all 5,000 training
+train      first 50,000 training   first 29,000 of its 30,000 training
+validation last 10,000 training    last 1,000 of its 30,000 training
+train_full all 60,000 training     all 30,000 training
 test       the 10,000 test         its 1,000 test
 ========== ======================= ===============================
 """

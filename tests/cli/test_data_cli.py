@@ -64,7 +64,7 @@ def test_info_on_the_sample(runner):
     result = runner.invoke(data, ["info"])
     assert result.exit_code == 0, result.output
     assert "bundled sample" in result.output and "minnet data fetch" in result.output
-    assert "train 4,000  validation 1,000  test 1,000  train_full 5,000" in result.output
+    assert "train 29,000  validation 1,000  test 1,000  train_full 30,000" in result.output
 
 
 def test_info_on_a_damaged_folder_is_a_user_error(runner, fake_mnist):

@@ -16,10 +16,10 @@ def test_sample_report():
         True,
     )
     assert report["splits"] == {
-        "train": 4_000,
+        "train": 29_000,
         "validation": 1_000,
         "test": 1_000,
-        "train_full": 5_000,
+        "train_full": 30_000,
     }
 
 

@@ -6,19 +6,19 @@ import pytest
 from minnet.data import catalog
 from minnet.data.folder import read_part
 from minnet.data.make_sample import PER_CLASS, draw_indices, main
-from minnet.data.sample import SAMPLE_PATH, read_sample_part
+from minnet.data.sample import SAMPLE_PATH, TRAIN_DIGITS, read_sample_part
 from minnet.data.splits import VALIDATION_SIZE
 from tests.data.helpers import FULL_SET_DIR, needs_full_set
 
 
 def test_sample_is_small_and_compressed():
-    assert SAMPLE_PATH.stat().st_size < 2_000_000
+    assert SAMPLE_PATH.stat().st_size < 6_000_000
 
 
 def test_sample_is_balanced_and_not_sorted():
     train_images, train_labels = read_sample_part("train")
     test_images, test_labels = read_sample_part("test")
-    assert train_images.shape == (5_000, 28, 28) and train_images.dtype == np.uint8
+    assert train_images.shape == (TRAIN_DIGITS, 28, 28) == (30_000, 28, 28) and train_images.dtype == np.uint8
     assert test_images.shape == (1_000, 28, 28) and test_labels.dtype == np.uint8
     n_validation = VALIDATION_SIZE["sample"]
     assert n_validation == 10 * PER_CLASS["validation"]
@@ -38,7 +38,7 @@ def test_sample_is_real_mnist_drawn_as_documented():
         np.testing.assert_array_equal(stored["test_indices"], test_indices)
         np.testing.assert_array_equal(stored["train_images"], full_train_images[train_indices])
         np.testing.assert_array_equal(stored["test_labels"], full_test_labels[test_indices])
-    assert len(np.unique(train_indices)) == 5_000
+    assert len(np.unique(train_indices)) == 30_000
 
 
 def test_make_sample_writes_a_sample_from_a_verified_folder(fake_mnist, tmp_path, monkeypatch):
