@@ -65,8 +65,9 @@ def cli():
 
     \b
     Start with:  minnet models
-                 minnet train gan --epochs 1
-                 minnet sample runs/gan --out digits.png
+                 minnet train cdcgan --channels 16 --epochs 3 --out runs/first
+                 minnet sample runs/first --per-class 10 --out digits.png
+                 minnet gradcheck Conv2d
     """
 
 
