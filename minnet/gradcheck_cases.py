@@ -200,7 +200,8 @@ def _labelled_conv2d(settings, rng):
 
 
 def loss_case(loss, names, default_shape, make_rest=None):
-    """A case for a loss ``loss(first, *rest) -> (value, gradient)``.
+    """A case for a loss ``loss(first, *rest) -> (value, gradient)``; the value is a scalar or
+    one per example.
 
     ``names`` names the arguments the gradient is for (one, or two when the loss returns a
     pair of gradients, as ``gaussian_kl``); they are standard normal, of the ``--shape`` given
@@ -218,7 +219,9 @@ def loss_case(loss, names, default_shape, make_rest=None):
         def backward(gys):
             gradients = loss(*arrays.values(), *rest)[1]
             gradients = gradients if isinstance(gradients, tuple) else (gradients,)
-            return {name: g * gys[0] for name, g in zip(names, gradients)}
+            # a loss of one value per example (N,) weights each example's gradient by its gy
+            gy = gys[0].reshape(gys[0].shape + (1,) * (len(shape) - gys[0].ndim))
+            return {name: g * gy for name, g in zip(names, gradients)}
 
         title = f"losses.{loss.__name__} at {', '.join(names)} {tuple(shape)}, {settings.dtype}"
         return title, forward, backward, arrays
@@ -261,4 +264,5 @@ CASES = {
     "softmax_cross_entropy": loss_case(losses.softmax_cross_entropy, ["logits"], (3, 4), _labels),
     "gaussian_kl": loss_case(losses.gaussian_kl, ["mu", "logvar"], (3, 4)),
     "bernoulli_log_likelihood": loss_case(losses.bernoulli_log_likelihood, ["logits"], (3, 4), _probabilities),
+    "bernoulli_cross_entropy": loss_case(losses.bernoulli_cross_entropy, ["logits"], (3, 4), _probabilities),
 }
