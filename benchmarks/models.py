@@ -1,4 +1,4 @@
-"""Time of one whole GAN training step of minnet's models, against the same step in PyTorch.
+"""Time of one whole training step of minnet's models, against the same step in PyTorch.
 
     python benchmarks/models.py [--device cpu|gpu] [--models NAME ...] [--repeats N] [--threads N] [--cpu-time]
 
@@ -13,6 +13,12 @@ G and an Adam step on G; D's gradient from the G step is discarded. The torch st
 networks written with ``torch.nn`` (same layers, sizes, BatchNorm, LeakyReLU 0.2 and Dropout)
 and the same passes, losses, Adam settings and gradient clipping. The parameter counts of the
 two are printed and must agree.
+
+``abp``'s step (alternating back-propagation, paper 002) is its L = 10 Langevin steps on the
+batch's codes Z, each a forward pass of the generator and a backward pass for dL/dZ only
+(``torch.autograd.grad`` with respect to Z in torch, which skips the weights' gradients as
+minnet's ``input_gradients_only`` does), then one forward and backward pass and an Adam step on
+the generator's weights.
 
 The table gives the median time of a step, the ratio minnet / torch and the seconds an epoch of
 60,000 images would take at that speed (``60000 // batch`` steps, as ``minnet train`` takes).
@@ -32,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import add_timing_arguments, set_up_cpu, time_ms, torch_device, torch_synchronize  # noqa: E402
 
 from minnet import backend, memory  # noqa: E402
-from minnet.data import NUM_CLASSES  # noqa: E402
+from minnet.data import NUM_CLASSES, Dataset  # noqa: E402
 from minnet.models import build  # noqa: E402
 from minnet.models.experiments_with_gans import D_SLOPE, conv_padding, feature_sides  # noqa: E402
 
@@ -43,7 +49,7 @@ try:
 except ImportError:
     torch = None
 
-MODELS = ("cdcgan", "gan", "gan-conv")
+MODELS = ("cdcgan", "gan", "gan-conv", "abp")
 EPOCH_IMAGES = 60_000  # the MNIST training set
 SIDE = 28
 
@@ -121,7 +127,22 @@ def torch_gan_conv(config):
     return nn.Sequential(*g_layers, nn.Tanh()), D
 
 
-TORCH_BUILDERS = {"cdcgan": torch_cdcgan, "gan": torch_gan, "gan-conv": torch_gan_conv}
+def torch_abp(config):
+    """(G,): Z -> Dense -> ReLU -> 2c x 7x7 -> Deconv -> ReLU -> Deconv -> tanh (no discriminator)."""
+    c = config.channels
+    G = nn.Sequential(
+        nn.Linear(config.z_dim, 2 * c * 7 * 7),
+        nn.ReLU(),
+        nn.Unflatten(1, (2 * c, 7, 7)),
+        nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(c, 1, 4, 2, 1),
+        nn.Tanh(),
+    )
+    return (G,)
+
+
+TORCH_BUILDERS = {"cdcgan": torch_cdcgan, "gan": torch_gan, "gan-conv": torch_gan_conv, "abp": torch_abp}
 
 
 # -- the steps -----------------------------------------------------------------------------
@@ -135,8 +156,12 @@ def batch_for(config):
 
 
 def minnet_step(trainer, images, labels):
+    """One ``train_step`` on the fixed batch, as images 0..B-1 of a training set of B images."""
+    trainer.prepare(Dataset(images, labels, split="benchmark", source="random", location="-"))
+    indices = np.arange(len(images))
+
     def step():
-        trainer.train_step(images, labels)
+        trainer.train_step(images, labels, indices)
 
     return step
 
@@ -205,6 +230,34 @@ def torch_step(trainer, G, D, images, labels, device):
             optimizers[D].zero_grad()
             update(G)
         return d_loss.item(), g_loss.item()
+
+    return step
+
+
+def torch_abp_step(trainer, G, images, labels, device):
+    """The step of minnet's ABP.train_step in torch: L Langevin steps on Z, then a step on W."""
+    config = trainer.config
+    G = G.to(device)
+    optimizer = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
+    y = torch.from_numpy(images).to(device)[:, None] * 2 - 1
+    codes = torch.randn(len(images), config.z_dim, device=device)
+    sigma, delta = config.sigma, config.delta
+
+    def step():
+        nonlocal codes
+        z = codes
+        for _ in range(config.langevin_steps):
+            z = z.detach().requires_grad_(True)
+            error = ((y - G(z)) ** 2).sum() / (2 * sigma**2)
+            (error_gradient,) = torch.autograd.grad(error, z)  # -(Y - f) df/dZ / sigma^2
+            with torch.no_grad():
+                z = z + (delta**2 / 2) * (-error_gradient - z) + delta * torch.randn_like(z)
+        codes = z.detach()
+        loss = ((y - G(codes)) ** 2).sum() / (2 * sigma**2 * len(y))
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        return loss.item()
 
     return step
 
@@ -280,7 +333,8 @@ def main(argv=None):
         ms = time_ms(step, args.repeats, synchronize=backend.synchronize, clock=clock)
         row = f"{name:<10} {trainer.config.batch_size:>5} {ms:10.1f}"
         if against is not None:
-            t_step = torch_step(trainer, *nets, images, labels, against)
+            steps_of = torch_abp_step if name == "abp" else torch_step
+            t_step = steps_of(trainer, *nets, images, labels, against)
             torch_ms = time_ms(t_step, args.repeats, synchronize=torch_sync, clock=clock)
             row += f" {torch_ms:9.1f} {ms / torch_ms:6.2f}"
         row += f" {ms * steps / 1e3:15.1f}"

@@ -14,6 +14,7 @@ from click.core import ParameterSource
 
 from minnet import backend
 from minnet.data import load_mnist
+from minnet.data.load import check_digits
 from minnet.errors import MinnetError
 from minnet.models import TRAINERS, build, restore, trainer_class
 from minnet.models.base import config_to_dict
@@ -36,6 +37,22 @@ class IntList(click.ParamType):
         if not numbers or min(numbers) < 1:
             self.fail(f"{value!r} must list positive integers", param, ctx)
         return numbers
+
+
+class DigitList(click.ParamType):
+    """Comma-separated distinct digits 0-9: ``"0,1,2,3,4" -> (0, 1, 2, 3, 4)``."""
+
+    name = "DIGITS"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            return check_digits([int(part) for part in str(value).split(",")])
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of digits", param, ctx)
+        except MinnetError as err:
+            self.fail(f"{value!r}: {err}", param, ctx)
 
 
 def _click_type(field):
@@ -78,6 +95,7 @@ RUN_OPTIONS = [
     click.Option(["--resume"], is_flag=True, help="continue the run in --out from its last checkpoint"),
     click.Option(["--data-dir"], type=click.Path(), help="directory holding the four MNIST files"),
     click.Option(["--limit"], type=click.IntRange(min=1), help="train on the first N images only"),
+    click.Option(["--digits"], type=DigitList(), help="train on images of these digits only, e.g. 0,1,2,3,4"),
     click.Option(
         ["--log-every"], type=click.IntRange(min=1), default=50, show_default=True, help="steps between metric lines"
     ),
@@ -103,8 +121,10 @@ def _resume(ctx, cls, out, values):
     trainer, meta, position = restore(out)
     if meta["model"] != cls.name:
         raise MinnetError(f"{out} holds a {meta['model']} run, not {cls.name}")
-    started_with = {**meta["config"], "seed": meta["seed"], "limit": meta["data"]["limit"]}
-    given = {**values, "seed": ctx.params["seed"], "limit": ctx.params["limit"]}
+    started_with = {
+        **meta["config"], "seed": meta["seed"], "limit": meta["data"]["limit"], "digits": meta["data"].get("digits")
+    }
+    given = {**values, "seed": ctx.params["seed"], "limit": ctx.params["limit"], "digits": ctx.params["digits"]}
     changed = [
         name
         for name in started_with.keys() - {"epochs"}
@@ -136,7 +156,7 @@ def train_model(ctx, cls, values):
     if run["resume"]:
         trainer, meta, position = _resume(ctx, cls, out, values)
         data_dir = run["data_dir"] or meta["data"]["data_dir"]
-        limit = meta["data"]["limit"]
+        limit, digits = meta["data"]["limit"], meta["data"].get("digits")
         if ctx.get_parameter_source("log_every") != ParameterSource.COMMANDLINE:
             run["log_every"] = meta["log_every"]
     else:
@@ -144,10 +164,11 @@ def train_model(ctx, cls, values):
             raise MinnetError(f"{out} already holds a run: add --resume to continue it, or choose another --out")
         trainer = build(cls.name, cls.Config(**values), run["seed"])  # refuses bad settings first
         position = None
-        data_dir, limit = run["data_dir"], run["limit"]
-    dataset = load_mnist(cls.data_split, data_dir=data_dir, binarize=cls.binarize, limit=limit)
+        data_dir, limit, digits = run["data_dir"], run["limit"], run["digits"]
+    dataset = load_mnist(cls.data_split, data_dir=data_dir, binarize=cls.binarize, limit=limit, digits=digits)
     data = {
-        "split": dataset.split, "source": dataset.source, "count": len(dataset), "limit": limit, "data_dir": data_dir
+        "split": dataset.split, "source": dataset.source, "count": len(dataset), "limit": limit, "data_dir": data_dir,
+        "digits": _as_json(digits),
     }
     if run["resume"]:
         before = meta["data"]
@@ -159,14 +180,16 @@ def train_model(ctx, cls, values):
     else:
         steps_per_epoch(dataset, trainer.config.batch_size)  # refuse a batch larger than the data first
         _prepare_directory(out)
+        trainer.data = data
         trainer.prepare(dataset)
         meta = {"model": cls.name, "config": config_to_dict(trainer.config), "seed": run["seed"], "data": data}
     meta.update(device=run["device"], log_every=run["log_every"])
 
     epochs = trainer.config.epochs
     parameters = trainer.num_parameters()
+    which = f" of digits {','.join(map(str, digits))}" if digits else ""
     click.echo(
-        f"training {cls.name} ({parameters:,} parameters) on {len(dataset):,} {dataset.source} MNIST images "
+        f"training {cls.name} ({parameters:,} parameters) on {len(dataset):,} {dataset.source} MNIST images{which} "
         f"for {epochs} epochs on {run['device']}; run in {out}"
     )
     try:

@@ -7,12 +7,13 @@
 import numpy as np
 
 from minnet.errors import MinnetError
+from minnet.models.abp import ABP
 from minnet.models.base import config_from_dict
 from minnet.models.experiments_with_gans import LSTMGAN, ConvGAN, ConvPoolGAN, LinearGAN
 from minnet.models.handwritten_digits import CDCGAN, MLPGAN
 from minnet.runner import load_run
 
-TRAINERS = {cls.name: cls for cls in (MLPGAN, CDCGAN, LinearGAN, ConvGAN, ConvPoolGAN, LSTMGAN)}
+TRAINERS = {cls.name: cls for cls in (MLPGAN, CDCGAN, LinearGAN, ConvGAN, ConvPoolGAN, LSTMGAN, ABP)}
 
 
 def trainer_class(name):
@@ -40,6 +41,7 @@ def restore(path):
     if "model" not in meta or "config" not in meta:
         raise MinnetError(f"{path} is a minnet checkpoint but not of a trained model")
     trainer = build(meta["model"], meta["config"], meta.get("seed", 0))
+    trainer.data = meta.get("data", {})
     try:
         trainer.load_state(arrays)
     except (KeyError, ValueError) as err:

@@ -101,6 +101,9 @@ class Trainer:
         self.networks = {}
         self.optimizers = {}
         self.per_example = {}  # name -> array (N_train, ...) on the device, row i for training image i
+        # What the run trains on (the checkpoint's meta["data"]: split, limit, digits, data_dir, ...),
+        # set by the command line and by models.restore; {} for a trainer outside a run.
+        self.data = {}
 
     def prepare(self, dataset):
         """Called once before a new run trains on ``dataset`` (not on resume: the checkpoint

@@ -13,7 +13,21 @@ from minnet.errors import MinnetError
 BINARIZATIONS = (None, "static", "dynamic")
 
 
-def load_mnist(split, *, data_dir=None, binarize=None, limit=None, seed=0):
+def check_digits(digits):
+    """``digits`` as a sorted tuple of distinct ints in 0..9; a MinnetError naming a bad one."""
+    chosen = []
+    for digit in digits:
+        if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) or not 0 <= digit <= 9:
+            raise MinnetError(f"digits must be integers from 0 to 9, not {digit!r}")
+        if digit in chosen:
+            raise MinnetError(f"digit {digit} is given twice")
+        chosen.append(int(digit))
+    if not chosen:
+        raise MinnetError("give at least one digit")
+    return tuple(sorted(chosen))
+
+
+def load_mnist(split, *, data_dir=None, binarize=None, limit=None, seed=0, digits=None):
     """Load one split of MNIST, finding (or downloading) it as :mod:`minnet.data.locate` says.
 
     Parameters
@@ -29,9 +43,12 @@ def load_mnist(split, *, data_dir=None, binarize=None, limit=None, seed=0):
         (the same on every machine); "dynamic" keeps grey levels and lets
         :meth:`Dataset.batches` draw a fresh binarization for each batch.
     limit : int, optional
-        Keep only the first ``limit`` digits of the split (they are not sorted by label).
+        Keep only the first ``limit`` digits of the split (they are not sorted by label); with
+        ``digits``, the first ``limit`` of those digits.
     seed : int
         Which static binarization to use; 0 is minnet's standard one. No other effect.
+    digits : sequence of int, optional
+        Keep only images of these digits (0-9), in their order in the split.
 
     Returns
     -------
@@ -47,6 +64,8 @@ def load_mnist(split, *, data_dir=None, binarize=None, limit=None, seed=0):
         raise MinnetError(f"unknown binarization {binarize!r}: choose None, 'static' or 'dynamic'")
     if limit is not None:
         require_positive_int(limit, "limit")
+    if digits is not None:
+        digits = check_digits(digits)
 
     directory, source = locate_mnist(data_dir)
     part = part_of(split)
@@ -58,13 +77,19 @@ def load_mnist(split, *, data_dir=None, binarize=None, limit=None, seed=0):
         location = str(SAMPLE_PATH)
 
     rows = split_rows(split, len(labels), source)
-    if limit is not None:
+    if digits is not None:
+        rows = rows.start + np.flatnonzero(np.isin(labels[rows], digits))
+        if len(rows) == 0:
+            raise MinnetError(f"the {source} {split} split has no images of the digits {list(digits)}")
+        rows = rows[:limit]
+    elif limit is not None:
         rows = slice(rows.start, min(rows.stop, rows.start + limit))
     images = pixels[rows].astype(np.float32)
     images /= 255
     if binarize == "static":
-        # the draws are a prefix-stable stream: drawing only up to rows.stop gives the same values
-        images = bernoulli(images, static_uniforms(part, seed, (rows.stop, *pixels.shape[1:]))[rows])
+        # the draws are a prefix-stable stream: drawing only up to the last row gives the same values
+        stop = rows.stop if isinstance(rows, slice) else int(rows[-1]) + 1
+        images = bernoulli(images, static_uniforms(part, seed, (stop, *pixels.shape[1:]))[rows])
     return Dataset(
         images,
         labels[rows].astype(np.int64),

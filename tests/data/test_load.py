@@ -156,3 +156,19 @@ def test_reads_a_folder_given_as_data_dir(fake_mnist):
     )
     assert len(load_mnist("train", data_dir=fake_mnist.directory)) == 6
     assert len(load_mnist("validation", data_dir=fake_mnist.directory)) == 4
+
+
+def test_digits_keep_those_digits_in_order_before_the_limit():
+    everything = load_quietly("train")
+    chosen = load_quietly("train", digits=[4, 0], limit=300)
+    wanted = np.isin(everything.labels, [0, 4])
+    np.testing.assert_array_equal(chosen.labels, everything.labels[wanted][:300])
+    np.testing.assert_array_equal(chosen.images, everything.images[wanted][:300])
+    static = load_quietly("train", digits=[7], binarize="static")
+    np.testing.assert_array_equal(static.images, load_quietly("train", binarize="static").images[everything.labels == 7])
+
+
+@pytest.mark.parametrize("digits", [[], [10], [-1], [2, 2], [1.5]])
+def test_bad_digits_are_refused(digits):
+    with pytest.raises(MinnetError, match="digit"):
+        load_quietly("train", digits=digits)
