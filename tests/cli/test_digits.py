@@ -24,7 +24,9 @@ def test_digits_are_trained_on_and_kept_for_resume(minnet_cli, tmp_path):
     _, meta = load_checkpoint(tmp_path / "run/checkpoint.npz")
     assert meta["data"]["digits"] == [3, 5] and meta["data"]["count"] == 128
     assert_user_error(
-        minnet_cli("train", "gan", "--digits", 3, "--epochs", 2, "--out", "run", "--resume"), "--digits", "cannot change"
+        minnet_cli("train", "gan", "--digits", 3, "--epochs", 2, "--out", "run", "--resume"),
+        "--digits",
+        "cannot change",
     )
     result = minnet_cli("train", "gan", "--epochs", 2, "--out", "run", "--resume")
     assert result.exit_code == 0, result.output

@@ -136,7 +136,8 @@ def test_checkpoint_round_trip_and_exact_resume(tmp_path):
         run: [json.loads(line) for line in (tmp_path / run / EPOCHS).read_text().splitlines()]
         for run in ("straight", "halves")
     }
-    assert [line["recon_error_test"] for line in lines["halves"]] == [line["recon_error_test"] for line in lines["straight"]]
+    halves, straight = ([line["recon_error_test"] for line in lines[run]] for run in ("halves", "straight"))
+    assert halves == straight
     last = lines["straight"][-1]
     assert {"recon_error_train", "recon_error_test", "recon_error_negative"} <= set(last)
     for figure in ("reconstruction.png", "interpolation.png", "inpainting.png", "recon_errors.png"):
