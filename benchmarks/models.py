@@ -128,15 +128,17 @@ def torch_gan_conv(config):
 
 
 def torch_abp(config):
-    """(G,): Z -> Dense -> ReLU -> 2c x 7x7 -> Deconv -> ReLU -> Deconv -> tanh (no discriminator)."""
-    c = config.channels
+    """(G,): Z -> Dense h -> ReLU -> Dense -> ReLU -> c1 x 7x7 -> Deconv -> ReLU -> Deconv -> tanh."""
+    c1, c2 = config.channels
     G = nn.Sequential(
-        nn.Linear(config.z_dim, 2 * c * 7 * 7),
+        nn.Linear(config.z_dim, config.hidden),
         nn.ReLU(),
-        nn.Unflatten(1, (2 * c, 7, 7)),
-        nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
+        nn.Linear(config.hidden, c1 * 7 * 7),
         nn.ReLU(),
-        nn.ConvTranspose2d(c, 1, 4, 2, 1),
+        nn.Unflatten(1, (c1, 7, 7)),
+        nn.ConvTranspose2d(c1, c2, 4, 2, 1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(c2, 1, 4, 2, 1),
         nn.Tanh(),
     )
     return (G,)

@@ -9,7 +9,7 @@ from minnet.data import load_mnist
 from tests.cli.conftest import assert_user_error
 
 FAST = ["--limit", 128, "--batch-size", 64, "--log-every", 1]
-TINY_ABP = ["--channels", 4, "--eval-images", 32, "--eval-steps", 5]
+TINY_ABP = ["--hidden", 16, "--channels", "4,4", "--eval-images", 32, "--eval-steps", 5]
 
 
 @pytest.mark.parametrize("value", ["0,10", "-1", "a,b", "1,1", "", "3,,4"])
@@ -45,3 +45,7 @@ def test_abp_eval_writes_the_three_reconstruction_errors(minnet_cli, tmp_path):
         assert metrics[f"recon_error_{name}"]["value"] == pytest.approx(epoch[f"recon_error_{name}"], rel=1e-5)
     assert "[0, 1] pixels" in metrics["recon_error_test"]["description"]
     assert load_mnist("train_full", digits=[0, 1], limit=128).labels.max() == 1
+
+
+def test_abp_needs_two_channel_counts(minnet_cli):
+    assert_user_error(minnet_cli("train", "abp", "--channels", "4", "--out", "run"), "--channels", "two numbers")
