@@ -16,7 +16,7 @@ then deconvolutions, with c = ``--channels``)::
              -> Deconv2d c1 -> c2, k4 s2 p1 -> (B, c2, 14, 14) -> ReLU
              -> Deconv2d c2 -> 1,  k4 s2 p1 -> (B, 1, 28, 28) -> tanh: f(Z) in (-1, 1)
 
-with h = ``--hidden`` (256) and (c1, c2) = ``--channels`` (16, 32). Most of the weights are in
+with h = ``--hidden`` (256) and (c1, c2) = ``--channels`` (32, 16). Most of the weights are in
 the Dense layers, which are cheap; the deconvolutions, which cost the most per image (and are
 run 11 times per batch), are kept narrow.
 
@@ -96,7 +96,7 @@ class ABPConfig(Config):
     beta1: float = option(0.5, "Adam's beta1", min=0.0, max=0.999)
     z_dim: int = option(10, "latent factors d", min=1)
     hidden: int = option(256, "units h of the hidden Dense layer", min=1)
-    channels: tuple = option((16, 32), "channels c1,c2 of the 7x7 and 14x14 feature maps")
+    channels: tuple = option((32, 16), "channels c1,c2 of the 7x7 and 14x14 feature maps")
     sigma: float = option(0.3, "noise sigma of Y = f(Z) + eps, on the [-1, 1] pixel scale", positive=True)
     delta: float = option(0.1, "Langevin step size delta", positive=True)
     langevin_steps: int = option(10, "inference steps L on each image's Z per visit", min=1)
