@@ -142,3 +142,12 @@ def test_checkpoint_round_trip_and_exact_resume(tmp_path):
     assert {"recon_error_train", "recon_error_test", "recon_error_negative"} <= set(last)
     for figure in ("reconstruction.png", "interpolation.png", "inpainting.png", "recon_errors.png"):
         assert (tmp_path / "straight" / figure).is_file(), figure
+
+
+def test_fresh_inference_is_repeatable_and_leaves_training_noise_alone():
+    trainer = build("abp", TINY, seed=0)
+    pixels = load_mnist("test", limit=8).images
+    state = trainer.rng.bit_generator.state
+    first, second = trainer.reconstruct(pixels), trainer.reconstruct(pixels[:4])
+    np.testing.assert_array_equal(first[0][:4], second[0])  # image k starts from the same code in any set
+    assert trainer.rng.bit_generator.state == state
