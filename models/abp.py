@@ -83,7 +83,7 @@ from minnet.metrics import register_metric
 from minnet.models.base import Config, Trainer, option
 from minnet.optim import Adam
 
-PAPER = "002: Xu (Wu, Xie, Han), Generative ConvNet with Continuous Latent Factors"
+PAPER = "002: Xu, Generative ConvNet with Continuous Latent Factors (Han et al. 2017)"
 EVAL_BATCH = 250  # images per batch of the fresh inference
 EVAL_SEED = 0  # seeds the start of the fresh inference
 FIGURE_COLUMNS = 10
