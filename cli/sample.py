@@ -38,6 +38,15 @@ def choose_labels(trainer, n, label, per_class):
     return np.repeat(np.arange(NUM_CLASSES), per_class), per_class, per_class * NUM_CLASSES
 
 
+def choose_sampler(trainer, name):
+    """``name`` if ``trainer`` has a sampler of that name; a MinnetError listing them otherwise."""
+    if not trainer.samplers:
+        raise MinnetError(f"{trainer.name} has one sampler; --sampler is for models with several")
+    if name not in trainer.samplers:
+        raise MinnetError(f"unknown sampler {name!r} for {trainer.name}; choose one of: {', '.join(trainer.samplers)}")
+    return name
+
+
 def _save_npy(path, array):
     with atomic_write(path) as file:
         np.save(file, array)
@@ -53,9 +62,10 @@ def _save_npy(path, array):
 @click.option("--per-class", type=click.IntRange(min=1), help="M samples of each digit, in order (conditional models)")
 @click.option("--out", "out", default="samples.png", show_default=True, help="FILE.png (a grid) or FILE.npy")
 @click.option("--size", type=click.IntRange(min=1), help="render at PX x PX (models that render at any resolution)")
+@click.option("--sampler", help="how the model draws digits, for models with several samplers (csgm: gaussian, paper)")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(backend.DEVICES), default="cpu", show_default=True)
-def sample(checkpoint, n, label, per_class, out, size, seed, device):
+def sample(checkpoint, n, label, per_class, out, size, sampler, seed, device):
     """Draw samples from CHECKPOINT (a run directory or its checkpoint.npz).
 
     A .npy output holds float32 (N, H, W) in [0, 1]; for conditional models a sibling
@@ -74,6 +84,8 @@ def sample(checkpoint, n, label, per_class, out, size, seed, device):
         raise MinnetError(f"{trainer.name} renders only at 28x28; --size is for models that render at any resolution")
     labels, row, count = choose_labels(trainer, n, label, per_class)
     options = {"size": size} if size is not None else {}
+    if sampler is not None:
+        options["sampler"] = choose_sampler(trainer, sampler)
     drawn = draw_samples(trainer, count, labels, np.random.default_rng(seed), **options).astype(np.float32)
 
     if extension == ".npy":

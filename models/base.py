@@ -77,6 +77,7 @@ class Trainer:
     Config : the dataclass of settings, with the paper's values as defaults
     conditional : True when ``sample`` takes digit labels
     any_resolution : True when ``sample`` takes ``size`` (renders at any resolution)
+    samplers : names ``sample`` accepts as ``sampler`` (the first is the default); () for one
     data_split : the MNIST split to train on
     binarize : None, "static" or "dynamic" (see minnet.data)
     curves : {png file name: [log keys]} of metrics.jsonl, drawn after each epoch
@@ -90,6 +91,7 @@ class Trainer:
     Config = Config
     conditional = False
     any_resolution = False
+    samplers = ()
     data_split = "train_full"
     binarize = None
     curves = {}
