@@ -9,7 +9,10 @@ at its default settings (``minnet.models.build(name, {}, seed=0)``) on a fixed r
 batch size: one D update, on real images and on G's samples (and, for the matching-aware
 ``cdcgan``, on real images under wrong labels), then ``g_steps`` G updates, each a G forward
 pass (the first reuses the D step's samples), a D forward pass, the backward pass through D into
-G and an Adam step on G; D's gradient from the G step is discarded. The torch step is the same
+G and an Adam step on G; D's gradient from the G step is discarded. For ``csgm`` (paper 000) a
+step is ``visit_steps`` updates on ``pixels`` random pixels of each image, each one forward and
+one backward pass of its network giving the weights' Adam step and the per-image codes' SGD step.
+The torch step is the same
 networks written with ``torch.nn`` (same layers, sizes, BatchNorm, LeakyReLU 0.2 and Dropout)
 and the same passes, losses, Adam settings and gradient clipping. The parameter counts of the
 two are printed and must agree.
@@ -49,7 +52,7 @@ try:
 except ImportError:
     torch = None
 
-MODELS = ("cdcgan", "gan", "gan-conv", "abp")
+MODELS = ("cdcgan", "gan", "gan-conv", "abp", "csgm")
 EPOCH_IMAGES = 60_000  # the MNIST training set
 SIDE = 28
 
@@ -144,7 +147,23 @@ def torch_abp(config):
     return (G,)
 
 
-TORCH_BUILDERS = {"cdcgan": torch_cdcgan, "gan": torch_gan, "gan-conv": torch_gan_conv, "abp": torch_abp}
+def torch_csgm(config):
+    """CSGM's one network (paper 000): 32 -> 300 -> 150 -> 100 -> 50 -> 2, each Linear followed by
+    LeakyReLU(0.01); returned as a 1-tuple (there is no G/D pair)."""
+    sizes = (NUM_CLASSES + 20 + 2, 300, 150, 100, 50, 2)
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), nn.LeakyReLU(0.01)]
+    return (nn.Sequential(*layers),)
+
+
+TORCH_BUILDERS = {
+    "cdcgan": torch_cdcgan,
+    "gan": torch_gan,
+    "gan-conv": torch_gan_conv,
+    "abp": torch_abp,
+    "csgm": torch_csgm,
+}
 
 
 # -- the steps -----------------------------------------------------------------------------
@@ -164,6 +183,40 @@ def minnet_step(trainer, images, labels):
 
     def step():
         trainer.train_step(images, labels, indices)
+
+    return step
+
+
+def torch_csgm_step(trainer, net, images, labels, device):
+    """CSGM's train_step (minnet.models.csgm) in torch: ``visit_steps`` times, ``pixels`` random
+    pixels of each image, squared errors of g and d, one backward pass giving the weights'
+    gradients (Adam step) and the codes' (an SGD step of the per-pixel sum on each code)."""
+    config = trainer.config
+    net = net.to(device)
+    adam = torch.optim.Adam(net.parameters(), lr=config.lr)
+    images, labels = torch.from_numpy(images).to(device), torch.from_numpy(labels).to(device)
+    codes = torch.randn(len(images), 20, device=device)
+    visits = torch.zeros(len(images), device=device)
+    onehot = F.one_hot(labels, NUM_CLASSES).float()
+    n, p = len(images), config.pixels
+
+    def step():
+        for _ in range(config.visit_steps):
+            rows, cols = (torch.randint(0, SIDE, (n, p), device=device) for _ in range(2))
+            coords = torch.stack([2 * (cols + 0.5) / SIDE - 1, 2 * (rows + 0.5) / SIDE - 1], dim=-1)
+            pixels = images[torch.arange(n, device=device)[:, None], rows, cols].reshape(-1)
+            code = codes.clone().requires_grad_(True)
+            x = torch.cat([onehot[:, None].expand(n, p, -1), code[:, None].expand(n, p, -1), coords], dim=-1)
+            out = net(x.reshape(n * p, -1))
+            d_target = torch.clamp(visits / config.d_ramp, max=1).repeat_interleave(p)
+            loss = F.mse_loss(out[:, 1], pixels) + F.mse_loss(out[:, 0], d_target)
+            loss.backward()
+            adam.step()
+            adam.zero_grad()
+            with torch.no_grad():
+                codes.sub_(config.code_lr * n * p * code.grad)
+                visits.add_(1)
+        return loss.item()
 
     return step
 
@@ -264,6 +317,9 @@ def torch_abp_step(trainer, G, images, labels, device):
     return step
 
 
+TORCH_STEPS = {"abp": torch_abp_step, "csgm": torch_csgm_step}  # models whose step is not the GAN step
+
+
 def gpu_peak_mib(run, torch_module=None):
     """Run ``run()`` and return the peak GPU memory its library's allocator held, in MiB.
 
@@ -335,8 +391,7 @@ def main(argv=None):
         ms = time_ms(step, args.repeats, synchronize=backend.synchronize, clock=clock)
         row = f"{name:<10} {trainer.config.batch_size:>5} {ms:10.1f}"
         if against is not None:
-            steps_of = torch_abp_step if name == "abp" else torch_step
-            t_step = steps_of(trainer, *nets, images, labels, against)
+            t_step = TORCH_STEPS.get(name, torch_step)(trainer, *nets, images, labels, against)
             torch_ms = time_ms(t_step, args.repeats, synchronize=torch_sync, clock=clock)
             row += f" {torch_ms:9.1f} {ms / torch_ms:6.2f}"
         row += f" {ms * steps / 1e3:15.1f}"
