@@ -22,7 +22,6 @@ from minnet.metrics import (
     evaluate,
     frechet_distance,
     image_statistics,
-    metrics_for,
     register_metric,
 )
 
@@ -103,11 +102,10 @@ def _classifier_and_test(data_dir):
 
 
 def epoch_measures(trainer, run, n_samples):
-    """Every measure :func:`minnet.metrics.metrics_for` gives csgm, on ``n_samples`` samples
+    """Every measure that applies to csgm (:func:`minnet.metrics.evaluate`), on ``n_samples`` samples
     per sampler (seed: the run's), against the test set; {} when ``n_samples`` is 0."""
     if n_samples == 0:
         return {}
     classifier, test = _classifier_and_test(run.data_dir)
     context = EvaluationContext(classifier, test.images, test.labels, n_samples=n_samples, seed=run.seed)
-    names = {metric.name for metric in metrics_for(trainer)} - {"class_coverage"}
-    return {name: value for name, value in evaluate(trainer, context).items() if name in names}
+    return evaluate(trainer, context)
