@@ -54,8 +54,12 @@ Generation (Section 3, Algorithm 2)
 -----------------------------------
 ``--sampler paper``: K = 2 codes from N(0, I) per image, refined with the weights fixed, d's
 target 1, the label given and no pixel values (``refine_steps`` steps of ``refine_lr``,
-rastering over the 28 x 28 pixel centres); their mean renders the image. This tends to give one
-prototype per digit. The default ``--sampler gaussian`` (beyond the thesis) draws each code from
+rastering over the 28 x 28 pixel centres); their mean renders the image. The thesis gives no
+number of steps ("arbitrarily large"); its lr, 0.01, is the default step. Once d has learnt
+that trained codes score 1 (epoch 3 here), this gives one prototype per digit. Larger steps do
+not help: d keeps rising away from the trained codes, so after the first epoch 20 steps of 0.1
+moved codes (norm about 4.5) by 27 and 20 steps of 1.0 by 47, to d = 0.66 and 1.00, and their
+renders were white blobs, not digits. The default ``--sampler gaussian`` (beyond the thesis) draws each code from
 a Gaussian fitted to the trained codes of the training images of that digit (their mean and
 covariance), which keeps the variety of the training set.
 """
@@ -82,6 +86,7 @@ from minnet.models.csgm_field import (
 )
 from minnet.models.csgm_metrics import epoch_measures
 from minnet.optim import SGD, Adam
+from minnet.runner import GRID_SEED
 
 PAPER = "000: Komoni, Continuous Space Generative Model"
 SAMPLERS = ("gaussian", "paper")
@@ -234,16 +239,16 @@ class CSGM(Trainer):
         ``samples/`` grid is the default sampler's) and ``render-300px/epoch-NNN.png`` (one 2 at
         300 x 300, Fig. 4.2); returns FID, accuracy and within-digit spread of
         ``eval_samples`` renders of each sampler (see :mod:`minnet.models.csgm_metrics`)."""
-        rng = np.random.default_rng([run.seed, 2**31 - 1])
+        rng = np.random.default_rng([run.seed, GRID_SEED])  # the noise of the runner's grids
         name = f"epoch-{run.epoch:03d}.png"
         grid_labels = np.repeat(np.arange(NUM_CLASSES), 10)
         paper_grid = self.sample(len(grid_labels), grid_labels, rng, sampler="paper")
-        _save(images.save_grid, run.run_dir, "samples-paper", name, paper_grid, nrow=10, row_labels=list("0123456789"))
+        _save_grid(run.run_dir, "samples-paper", name, paper_grid, nrow=10, row_labels=list("0123456789"))
         large = self.sample(1, [FIGURE_DIGIT], np.random.default_rng(run.seed), size=FIGURE_SIZE)
-        _save(images.save_grid, run.run_dir, f"render-{FIGURE_SIZE}px", name, large, nrow=1, scale=1, padding=0)
+        _save_grid(run.run_dir, f"render-{FIGURE_SIZE}px", name, large, nrow=1, scale=1, padding=0)
         return epoch_measures(self, run, self.config.eval_samples)
 
 
-def _save(write, run_dir, folder, name, pictures, **options):
+def _save_grid(run_dir, folder, name, pictures, **options):
     os.makedirs(os.path.join(run_dir, folder), exist_ok=True)
-    write(os.path.join(run_dir, folder, name), pictures, **options)
+    images.save_grid(os.path.join(run_dir, folder, name), pictures, **options)
