@@ -5,6 +5,7 @@ file            layers
 ==============  =====================================================================
 base.py         Layer (the contract), Sequential
 dense.py        Dense
+attention.py    Filterbank, Read, Write (DRAW's Gaussian attention)
 activations.py  ReLU, LeakyReLU, Tanh, Sigmoid, Softmax
 conv.py         Conv2d, Deconv2d (transposed convolution); im2col.py does the lowering
 conditional.py  LabelledConv2d (a Conv2d over an image stacked with constant label maps)
@@ -17,6 +18,7 @@ shape.py        Flatten, Reshape, Concat
 """
 
 from minnet.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from minnet.layers.attention import Filterbank, Read, Write
 from minnet.layers.base import Layer, Sequential, input_gradients_only
 from minnet.layers.conditional import LabelledConv2d
 from minnet.layers.conv import Conv2d, Deconv2d
@@ -35,6 +37,7 @@ __all__ = [
     "Deconv2d",
     "Dense",
     "Dropout",
+    "Filterbank",
     "Flatten",
     "LabelledConv2d",
     "LSTMCell",
@@ -42,10 +45,12 @@ __all__ = [
     "LeakyReLU",
     "MaxPool2d",
     "ReLU",
+    "Read",
     "Reshape",
     "Sequential",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "Write",
     "input_gradients_only",
 ]
