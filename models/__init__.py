@@ -10,11 +10,12 @@ from minnet.errors import MinnetError
 from minnet.models.abp import ABP
 from minnet.models.base import config_from_dict
 from minnet.models.csgm import CSGM
+from minnet.models.draw import DRAW
 from minnet.models.experiments_with_gans import LSTMGAN, ConvGAN, ConvPoolGAN, LinearGAN
 from minnet.models.handwritten_digits import CDCGAN, MLPGAN
 from minnet.runner import load_run
 
-TRAINERS = {cls.name: cls for cls in (MLPGAN, CDCGAN, LinearGAN, ConvGAN, ConvPoolGAN, LSTMGAN, ABP, CSGM)}
+TRAINERS = {cls.name: cls for cls in (MLPGAN, CDCGAN, LinearGAN, ConvGAN, ConvPoolGAN, LSTMGAN, ABP, CSGM, DRAW)}
 
 
 def trainer_class(name):

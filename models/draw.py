@@ -1,0 +1,292 @@
+"""DRAW (Gregor et al. 2015, "DRAW: A Recurrent Neural Network For Image Generation"), the
+baseline of paper 001 (AVME, Table 1), with the selective attention of its Section 3.
+
+The network (Section 2, Eqs. 3-8), unrolled for T steps on an image x (784 pixels)::
+
+    x^_t    = x - sigmoid(c_{t-1})                            error image           (3)
+    r_t     = read(x, x^_t, h^dec_{t-1})                                             (4)
+    h^enc_t = LSTM^enc(h^enc_{t-1}, [r_t, h^dec_{t-1}])                              (5)
+    z_t     ~ Q(Z_t | h^enc_t) = N(mu_t, sigma_t^2)            mu, log sigma^2 = W h^enc (6, 12)
+    h^dec_t = LSTM^dec(h^dec_{t-1}, z_t)                                             (7)
+    c_t     = c_{t-1} + write(h^dec_t)                         the canvas            (8)
+
+and D(x | c_T) = Bernoulli(sigmoid(c_T)). The loss (Section 2.1, Eqs. 9-11) is the negative
+variational bound: the reconstruction cross-entropy L^x = -log D(x | c_T) plus the latent loss
+L^z = sum_t KL(Q(Z_t | h^enc_t) || N(0, I)), per image, averaged over the batch.
+
+Reading and writing (Section 3):
+
+* without attention (``--no-attention``, Section 3.1): read = [x, x^_t] (1568 numbers), write
+  = a Dense layer from h^dec_t to 784;
+* with attention (the default, Section 3.2): read = gamma [F_Y x F_X^T, F_Y x^ F_X^T] through an
+  N x N grid of Gaussian filters (N = 2, 8 numbers), whose five parameters a Dense layer emits
+  from h^dec_{t-1}; write = 1/gamma^ F^_Y^T w_t F^_X with a patch w_t (5 x 5) and its own five
+  window parameters, both Dense layers from h^dec_t (Eqs. 27-29;
+  :mod:`minnet.layers.attention`).
+
+Settings: LSTMs of 256 units, z of 100, T = 64 (the paper's MNIST model, Table 3; the
+``--no-attention`` model of Table 2 used the same sizes); Adam; gradient clipping. The paper
+names neither a learning rate nor a clipping norm: minnet uses 1e-3 and a global norm of 10.
+The canvas and both LSTMs' states start at zero. Data: statically binarized MNIST, trained on the
+first 50,000 training images (as AVME, paper 001).
+
+Making attention learn
+----------------------
+The windows' parameters come from a Dense layer whose bias alone decides the first glimpse
+(h^dec_0 = 0). With the paper's formulas and a zero bias, delta~ = 1 and sigma = 1 pixel: with
+N = 2 the two read filters sit on the first and last pixel of each axis (delta = 27), so the
+first glimpse of every image is four one-pixel-wide samples of the empty corners; every later
+window is a function of what the decoder made of that, and the encoder has nothing to pass
+on about the digit: the KL term falls to 0 and the model draws the mean digit. minnet starts both
+window layers' biases at :func:`~minnet.layers.attention.initial_window` (centred, stride
+max(H, W)/N so the N filters tile the image, sigma = stride/2, gamma = 1): the first read is a
+coarse 2 x 2 view of the whole image and of the error image, and the first write paints a
+blurred 5 x 5 patch over the whole canvas; learning moves the windows from there. Their weights
+start at zero (``window_init``), so every image starts with the same window and the decoder's
+state only moves it once learning finds that useful.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from minnet.backend import to_numpy, xp_of
+from minnet.errors import MinnetError
+from minnet.init import zeros
+from minnet.layers.activations import sigmoid
+from minnet.layers.attention import Filterbank, Read, Write, check_window, initial_window
+from minnet.layers.base import Layer
+from minnet.layers.dense import Dense
+from minnet.layers.recurrent import LSTMCell
+from minnet.losses import bce_with_logits, gaussian_kl
+from minnet.models.base import Config, Trainer, option
+from minnet.optim import Adam
+
+PAPER = "DRAW (Gregor et al. 2015), the baseline of 001: Griesemer, Adaptive Variational Memory Encoding"
+SIDE = 28
+PIXELS = SIDE * SIDE
+
+
+@dataclasses.dataclass
+class DRAWConfig(Config):
+    """DRAW's settings; the paper's MNIST model by default (see the module docstring)."""
+
+    epochs: int = option(20, "passes over the 50,000 training images", min=1)
+    batch_size: int = option(100, "images per training step", min=1)
+    lr: float = option(1e-3, "Adam's learning rate (not given in the paper)", positive=True)
+    clip_norm: float = option(
+        10.0, "clip the global gradient norm to this (paper: clipped, norm not given; 0: off)", min=0.0
+    )
+    steps: int = option(64, "glimpses T (paper: 64 for MNIST)", min=1)
+    enc_size: int = option(256, "units of the encoder LSTM (paper: 256)", min=1)
+    dec_size: int = option(256, "units of the decoder LSTM (paper: 256)", min=1)
+    z_size: int = option(100, "dimensions of each z_t (paper: 100)", min=1)
+    attention: bool = option(True, "read and write through Gaussian attention windows (Section 3.2)")
+    read_n: int = option(2, "read window: N x N filters (paper: 2)", min=1)
+    write_n: int = option(5, "write window: N x N filters (paper: 5)", min=1)
+
+
+class DRAWNetwork(Layer):
+    """The encoder, the decoder and the read/write layers of DRAW, unrolled by hand.
+
+    ``forward(x, noise)`` runs Eqs. 3-8 for T steps on ``x (B, 784)`` with ``noise (T, B, z)``
+    (z_t = mu_t + sigma_t noise_t) and returns ``(c_T (B, 784), mus, logvars)``, the two lists
+    holding (B, z) per step. ``backward(g_canvas, g_mus, g_logvars)`` back-propagates through
+    time (the gradients of the loss with respect to c_T and to each step's mu and log sigma^2).
+    """
+
+    def __init__(self, config, rng):
+        super().__init__()
+        c = config
+        self.steps, self.attention, self.z_size = c.steps, c.attention, c.z_size
+        if c.attention:
+            check_window(c.read_n, SIDE, SIDE)
+            check_window(c.write_n, SIDE, SIDE)
+            read_size = 2 * c.read_n**2
+        else:
+            read_size = 2 * PIXELS
+        self.encoder = LSTMCell(read_size + c.dec_size, c.enc_size, rng=rng)  # Eq. 5
+        self.posterior = Dense(c.enc_size, 2 * c.z_size, rng=rng)  # [mu, log sigma^2], Eq. 12
+        self.decoder = LSTMCell(c.z_size, c.dec_size, rng=rng)  # Eq. 7
+        if c.attention:
+            self.read_n, self.write_n = c.read_n, c.write_n
+            self.read_window = window_layer(c.dec_size, c.read_n, rng)  # Eq. 21 for the read
+            self.write_window = window_layer(c.dec_size, c.write_n, rng)  # Eq. 21 for the write
+            self.write_patch = Dense(c.dec_size, c.write_n**2, rng=rng)  # w_t, Eq. 28
+            self.read_filters = Filterbank(c.read_n, SIDE, SIDE)
+            self.write_filters = Filterbank(c.write_n, SIDE, SIDE)
+            self.reader, self.writer = Read(), Write()
+        else:
+            self.write_pixels = Dense(c.dec_size, PIXELS, rng=rng)  # Section 3.1
+        self._canvas_sigmoids = []
+
+    def sublayers(self):
+        names = ["encoder", "posterior", "decoder"]
+        if self.attention:
+            names += ["read_window", "write_window", "write_patch", "read_filters", "write_filters", "reader", "writer"]
+        else:
+            names.append("write_pixels")
+        return {name: getattr(self, name) for name in names}
+
+    # -- read and write ----------------------------------------------------------------------
+    def read(self, x, x_hat, h_dec, train=True):
+        """r_t (B, 2N^2) or (B, 1568) from the image, the error image and h^dec_{t-1} (Eqs. 4, 27)."""
+        xp = xp_of(x)
+        if not self.attention:
+            return xp.concatenate((x, x_hat), axis=1)
+        f_x, f_y, gamma = self.read_filters.forward(self.read_window.forward(h_dec, train), train)
+        images = xp.stack((x, x_hat), axis=1).reshape(len(x), 2, SIDE, SIDE)
+        return self.reader.forward([images, f_x, f_y, gamma], train).reshape(len(x), -1)
+
+    def read_backward(self, g_r):
+        """``(dL/dx^_t, dL/dh^dec_{t-1})`` from dL/dr_t; None for h^dec without attention."""
+        if not self.attention:
+            return g_r[:, PIXELS:], None
+        g_images, g_fx, g_fy, g_gamma = self.reader.backward(g_r.reshape(len(g_r), 2, self.read_n, self.read_n))
+        g_h = self.read_window.backward(self.read_filters.backward([g_fx, g_fy, g_gamma]))
+        return g_images[:, 1].reshape(len(g_r), PIXELS), g_h
+
+    def write(self, h_dec, train=True):
+        """write(h^dec_t) (B, 784), added to the canvas (Eqs. 8, 29)."""
+        if not self.attention:
+            return self.write_pixels.forward(h_dec, train)
+        n = self.write_n
+        patch = self.write_patch.forward(h_dec, train).reshape(len(h_dec), n, n)
+        f_x, f_y, gamma = self.write_filters.forward(self.write_window.forward(h_dec, train), train)
+        return self.writer.forward([patch, f_x, f_y, gamma], train).reshape(len(h_dec), PIXELS)
+
+    def write_backward(self, g_write):
+        """dL/dh^dec_t from dL/dwrite(h^dec_t)."""
+        if not self.attention:
+            return self.write_pixels.backward(g_write)
+        g_patch, g_fx, g_fy, g_gamma = self.writer.backward(g_write.reshape(len(g_write), SIDE, SIDE))
+        g_h = self.write_patch.backward(g_patch.reshape(len(g_write), -1))
+        return g_h + self.write_window.backward(self.write_filters.backward([g_fx, g_fy, g_gamma]))
+
+    # -- the unrolled pass -------------------------------------------------------------------
+    def forward(self, x, noise, train=True):
+        xp = xp_of(x)
+        batch = len(x)
+        canvas = xp.zeros((batch, PIXELS), dtype=x.dtype)
+        h_dec = xp.zeros((batch, self.decoder.n_hidden), dtype=x.dtype)
+        enc_state = dec_state = None
+        mus, logvars = [], []
+        for t in range(self.steps):
+            canvas_sigmoid = sigmoid(canvas)
+            r = self.read(x, x - canvas_sigmoid, h_dec, train)  # Eqs. 3-4
+            enc_state = self.encoder.forward(xp.concatenate((r, h_dec), axis=1), enc_state, train)  # Eq. 5
+            mu, logvar = self.split_posterior(self.posterior.forward(enc_state[0], train))
+            z = mu + xp.exp(0.5 * logvar) * noise[t]  # Eq. 6, reparameterised
+            dec_state = self.decoder.forward(z, dec_state, train)  # Eq. 7
+            h_dec = dec_state[0]
+            canvas = canvas + self.write(h_dec, train)  # Eq. 8
+            mus.append(mu)
+            logvars.append(logvar)
+            if train:
+                self._canvas_sigmoids.append((canvas_sigmoid, logvar, noise[t]))
+        return canvas, mus, logvars
+
+    def split_posterior(self, out):
+        """(mu, log sigma^2), each (B, z), from the posterior layer's output (B, 2z)."""
+        return out[:, : self.z_size], out[:, self.z_size :]
+
+    def backward(self, g_canvas, g_mus, g_logvars):
+        """Back-propagation through time; adds every parameter's gradient into ``grads``."""
+        xp = xp_of(g_canvas)
+        g_h_dec = g_c_dec = g_c_enc = g_h_enc = None  # what step t+1 sent back to step t's state
+        for t in reversed(range(self.steps)):
+            canvas_sigmoid, logvar, noise = self._canvas_sigmoids.pop()
+            g_h = self.write_backward(g_canvas)  # c_t = c_{t-1} + write(h^dec_t)
+            if g_h_dec is not None:
+                g_h = g_h + g_h_dec
+            g_z, (g_h_dec, g_c_dec) = self.decoder.backward(g_h, g_c_dec)
+            sigma_noise = xp.exp(0.5 * logvar) * noise
+            g_mu = g_z + g_mus[t]  # z = mu + sigma noise
+            g_logvar = 0.5 * g_z * sigma_noise + g_logvars[t]  # dz/dlog sigma^2 = sigma noise / 2
+            g_enc = self.posterior.backward(xp.concatenate((g_mu, g_logvar), axis=1))
+            if g_h_enc is not None:
+                g_enc = g_enc + g_h_enc
+            g_in, (g_h_enc, g_c_enc) = self.encoder.backward(g_enc, g_c_enc)
+            n_read = g_in.shape[1] - self.decoder.n_hidden
+            g_x_hat, g_h_read = self.read_backward(g_in[:, :n_read])
+            g_h_dec = g_h_dec + g_in[:, n_read:]  # h^dec_{t-1} feeds the encoder ...
+            if g_h_read is not None:
+                g_h_dec = g_h_dec + g_h_read  # ... and the read window
+            # x^_t = x - sigmoid(c_{t-1}): c_{t-1} gets the canvas's own gradient and this one
+            g_canvas = g_canvas - g_x_hat * canvas_sigmoid * (1 - canvas_sigmoid)
+
+    def clear(self):
+        super().clear()
+        self._canvas_sigmoids.clear()
+
+    # -- generation --------------------------------------------------------------------------
+    def generate(self, z, record=False):
+        """Canvases from latent codes ``z (T, B, z)`` through the decoder alone (Section 2.3).
+
+        Returns c_T (B, 784), or with ``record`` the list of every c_t and, with attention,
+        of every write window's (gX, gY, delta) as NumPy arrays (B,) each.
+        """
+        xp = xp_of(z)
+        canvas = xp.zeros((z.shape[1], PIXELS), dtype=z.dtype)
+        dec_state, canvases, windows = None, [], []
+        for t in range(self.steps):
+            dec_state = self.decoder.forward(z[t], dec_state, train=False)
+            canvas = canvas + self.write(dec_state[0], train=False)
+            if record:
+                canvases.append(canvas)
+                if self.attention:
+                    p = self.write_window.forward(dec_state[0], train=False)
+                    windows.append(tuple(to_numpy(v) for v in self.write_filters.window(p)[:3]))
+        return (canvases, windows) if record else canvas
+
+
+def window_layer(dec_size, n, rng):
+    """The Dense layer emitting the 5 window parameters from h^dec (Eq. 21): zero weights and
+    a bias that tiles the image (see "Making attention learn" in the module docstring)."""
+    layer = Dense(dec_size, 5, init=lambda rng, shape, fan_in, fan_out: zeros(shape), rng=rng)
+    layer.params["b"][...] = xp_of(layer.params["b"]).asarray(initial_window(n, SIDE, SIDE))
+    return layer
+
+
+class DRAW(Trainer):
+    """DRAW with attention by default (see the module docstring)."""
+
+    name = "draw"
+    paper = PAPER
+    description = "DRAW: recurrent variational auto-encoder with Gaussian read/write attention"
+    Config = DRAWConfig
+    data_split = "train"
+    binarize = "static"
+    curves = {"losses.png": ["loss", "reconstruction", "kl"]}
+
+    def __init__(self, config, rng):
+        super().__init__(config, rng)
+        self.net = DRAWNetwork(config, rng)
+        self.networks = {"draw": self.net}
+        self.optimizers = {"draw": Adam(self.net, config.lr, clip_norm=config.clip_norm or None)}
+
+    def noise(self, batch, rng=None):
+        return self.normal((self.config.steps, batch, self.config.z_size), rng)
+
+    def train_step(self, images, labels=None, indices=None):
+        x = self.to_device(images).reshape(len(images), PIXELS)
+        batch = len(x)
+        canvas, mus, logvars = self.net.forward(x, self.noise(batch))
+        reconstruction, g_canvas = bce_with_logits(canvas, x, reduction="sum")
+        g_canvas /= batch  # L^x per image, averaged over the batch
+        kl, g_mus, g_logvars = 0.0, [], []
+        for mu, logvar in zip(mus, logvars):
+            value, (g_mu, g_logvar) = gaussian_kl(mu, logvar)
+            kl += float(value)
+            g_mus.append(g_mu)
+            g_logvars.append(g_logvar)
+        self.net.backward(g_canvas, g_mus, g_logvars)
+        self.optimizers["draw"].step()
+        reconstruction = float(reconstruction) / batch
+        return {"loss": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
+
+    def sample(self, n, labels=None, rng=None, size=None):
+        if labels is not None:
+            raise MinnetError("draw is not conditional: it draws no particular digit")
+        canvas = self.net.generate(self.noise(n, rng))
+        return to_numpy(sigmoid(canvas)).reshape(n, SIDE, SIDE).astype(np.float32)
