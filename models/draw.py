@@ -6,7 +6,7 @@ The network (Section 2, Eqs. 3-8), unrolled for T steps on an image x (784 pixel
     x^_t    = x - sigmoid(c_{t-1})                            error image           (3)
     r_t     = read(x, x^_t, h^dec_{t-1})                                             (4)
     h^enc_t = LSTM^enc(h^enc_{t-1}, [r_t, h^dec_{t-1}])                              (5)
-    z_t     ~ Q(Z_t | h^enc_t) = N(mu_t, sigma_t^2)            mu, log sigma^2 = W h^enc (6, 12)
+    z_t     ~ Q(Z_t | h^enc_t) = N(mu_t, sigma_t^2)            mu, log sigma = W h^enc (6, 12)
     h^dec_t = LSTM^dec(h^dec_{t-1}, z_t)                                             (7)
     c_t     = c_{t-1} + write(h^dec_t)                         the canvas            (8)
 
@@ -58,8 +58,10 @@ from minnet.layers.attention import Filterbank, Read, Write, check_window, initi
 from minnet.layers.base import Layer
 from minnet.layers.dense import Dense
 from minnet.layers.recurrent import LSTMCell
-from minnet.losses import bce_with_logits, gaussian_kl
+from minnet.losses import bernoulli_cross_entropy
 from minnet.models.base import Config, Trainer, option
+from minnet.models.draw_figures import draw_figures
+from minnet.models.variational import GaussianLatent, to_numpy64, validation_bound
 from minnet.optim import Adam
 
 PAPER = "DRAW (Gregor et al. 2015), the baseline of 001: Griesemer, Adaptive Variational Memory Encoding"
@@ -90,9 +92,10 @@ class DRAWNetwork(Layer):
     """The encoder, the decoder and the read/write layers of DRAW, unrolled by hand.
 
     ``forward(x, noise)`` runs Eqs. 3-8 for T steps on ``x (B, 784)`` with ``noise (T, B, z)``
-    (z_t = mu_t + sigma_t noise_t) and returns ``(c_T (B, 784), mus, logvars)``, the two lists
-    holding (B, z) per step. ``backward(g_canvas, g_mus, g_logvars)`` back-propagates through
-    time (the gradients of the loss with respect to c_T and to each step's mu and log sigma^2).
+    (z_t = mu_t + sigma_t noise_t) and returns ``(c_T (B, 784), kl (B,), log_ratio (B,))``: the
+    final canvas, sum_t KL(Q(Z_t | h^enc_t) || N(0, I)) and sum_t log N(z_t; 0, I) - log Q(z_t |
+    h^enc_t) per image. ``backward(g_canvas, g_kl)`` back-propagates through time, with
+    ``g_canvas = dL/dc_T`` and ``g_kl = dL/dkl`` (a number or one per image).
     """
 
     def __init__(self, config, rng):
@@ -106,7 +109,7 @@ class DRAWNetwork(Layer):
         else:
             read_size = 2 * PIXELS
         self.encoder = LSTMCell(read_size + c.dec_size, c.enc_size, rng=rng)  # Eq. 5
-        self.posterior = Dense(c.enc_size, 2 * c.z_size, rng=rng)  # [mu, log sigma^2], Eq. 12
+        self.posterior = GaussianLatent(c.enc_size, c.z_size, rng=rng)  # Q(Z_t | h^enc_t), Eqs. 6, 12
         self.decoder = LSTMCell(c.z_size, c.dec_size, rng=rng)  # Eq. 7
         if c.attention:
             self.read_n, self.write_n = c.read_n, c.write_n
@@ -164,46 +167,56 @@ class DRAWNetwork(Layer):
         return g_h + self.write_window.backward(self.write_filters.backward([g_fx, g_fy, g_gamma]))
 
     # -- the unrolled pass -------------------------------------------------------------------
-    def forward(self, x, noise, train=True):
+    def forward(self, x, noise, train=True, trace=None):
+        """Eqs. 3-8 for T steps (see the class docstring). With a list ``trace`` (and
+        ``train=False``), each step appends ``(c_t, read window, write window)``, the windows as
+        :meth:`windows` gives them (None without attention), for the figures."""
         xp = xp_of(x)
         batch = len(x)
         canvas = xp.zeros((batch, PIXELS), dtype=x.dtype)
         h_dec = xp.zeros((batch, self.decoder.n_hidden), dtype=x.dtype)
         enc_state = dec_state = None
-        mus, logvars = [], []
+        kl = log_ratio = 0
         for t in range(self.steps):
             canvas_sigmoid = sigmoid(canvas)
+            read_from = h_dec
             r = self.read(x, x - canvas_sigmoid, h_dec, train)  # Eqs. 3-4
             enc_state = self.encoder.forward(xp.concatenate((r, h_dec), axis=1), enc_state, train)  # Eq. 5
-            mu, logvar = self.split_posterior(self.posterior.forward(enc_state[0], train))
-            z = mu + xp.exp(0.5 * logvar) * noise[t]  # Eq. 6, reparameterised
-            dec_state = self.decoder.forward(z, dec_state, train)  # Eq. 7
+            latent = self.posterior.forward(enc_state[0], noise[t], train)  # z_t ~ Q(Z_t | h^enc_t), Eq. 6
+            dec_state = self.decoder.forward(latent.z, dec_state, train)  # Eq. 7
             h_dec = dec_state[0]
             canvas = canvas + self.write(h_dec, train)  # Eq. 8
-            mus.append(mu)
-            logvars.append(logvar)
+            kl = kl + latent.kl  # L^z = sum_t KL, Eq. 11
+            log_ratio = log_ratio + latent.log_ratio
             if train:
-                self._canvas_sigmoids.append((canvas_sigmoid, logvar, noise[t]))
-        return canvas, mus, logvars
+                self._canvas_sigmoids.append(canvas_sigmoid)
+            if trace is not None:
+                trace.append((canvas, *self.windows(read_from, h_dec)))
+        return canvas, kl, log_ratio
 
-    def split_posterior(self, out):
-        """(mu, log sigma^2), each (B, z), from the posterior layer's output (B, 2z)."""
-        return out[:, : self.z_size], out[:, self.z_size :]
+    def windows(self, h_read, h_write):
+        """The read window placed by h^dec_{t-1} and the write window placed by h^dec_t, each
+        ``(gX, gY, delta, N)`` with NumPy (B,) arrays (Eqs. 21-24); ``(None, None)`` without
+        attention."""
+        if not self.attention:
+            return None, None
+        read = self.read_filters.window(self.read_window.forward(h_read, train=False))
+        write = self.write_filters.window(self.write_window.forward(h_write, train=False))
+        return (
+            (*(to_numpy(v) for v in read[:3]), self.read_n),
+            (*(to_numpy(v) for v in write[:3]), self.write_n),
+        )
 
-    def backward(self, g_canvas, g_mus, g_logvars):
+    def backward(self, g_canvas, g_kl):
         """Back-propagation through time; adds every parameter's gradient into ``grads``."""
-        xp = xp_of(g_canvas)
         g_h_dec = g_c_dec = g_c_enc = g_h_enc = None  # what step t+1 sent back to step t's state
-        for t in reversed(range(self.steps)):
-            canvas_sigmoid, logvar, noise = self._canvas_sigmoids.pop()
+        for _ in range(self.steps):
+            canvas_sigmoid = self._canvas_sigmoids.pop()
             g_h = self.write_backward(g_canvas)  # c_t = c_{t-1} + write(h^dec_t)
             if g_h_dec is not None:
                 g_h = g_h + g_h_dec
             g_z, (g_h_dec, g_c_dec) = self.decoder.backward(g_h, g_c_dec)
-            sigma_noise = xp.exp(0.5 * logvar) * noise
-            g_mu = g_z + g_mus[t]  # z = mu + sigma noise
-            g_logvar = 0.5 * g_z * sigma_noise + g_logvars[t]  # dz/dlog sigma^2 = sigma noise / 2
-            g_enc = self.posterior.backward(xp.concatenate((g_mu, g_logvar), axis=1))
+            g_enc = self.posterior.backward(g_z, g_kl)  # through z_t and KL_t
             if g_h_enc is not None:
                 g_enc = g_enc + g_h_enc
             g_in, (g_h_enc, g_c_enc) = self.encoder.backward(g_enc, g_c_enc)
@@ -220,24 +233,19 @@ class DRAWNetwork(Layer):
         self._canvas_sigmoids.clear()
 
     # -- generation --------------------------------------------------------------------------
-    def generate(self, z, record=False):
-        """Canvases from latent codes ``z (T, B, z)`` through the decoder alone (Section 2.3).
-
-        Returns c_T (B, 784), or with ``record`` the list of every c_t and, with attention,
-        of every write window's (gX, gY, delta) as NumPy arrays (B,) each.
-        """
+    def generate(self, z, trace=None):
+        """c_T (B, 784) from latent codes ``z (T, B, z)`` through the decoder alone (Section
+        2.3: z_t ~ N(0, I), then Eqs. 7-8). With a list ``trace``, each step appends
+        ``(c_t, None, write window)`` as :meth:`forward` does."""
         xp = xp_of(z)
         canvas = xp.zeros((z.shape[1], PIXELS), dtype=z.dtype)
-        dec_state, canvases, windows = None, [], []
+        dec_state = None
         for t in range(self.steps):
             dec_state = self.decoder.forward(z[t], dec_state, train=False)
             canvas = canvas + self.write(dec_state[0], train=False)
-            if record:
-                canvases.append(canvas)
-                if self.attention:
-                    p = self.write_window.forward(dec_state[0], train=False)
-                    windows.append(tuple(to_numpy(v) for v in self.write_filters.window(p)[:3]))
-        return (canvases, windows) if record else canvas
+            if trace is not None:
+                trace.append((canvas, None, self.windows(dec_state[0], dec_state[0])[1]))
+        return canvas
 
 
 def window_layer(dec_size, n, rng):
@@ -258,6 +266,7 @@ class DRAW(Trainer):
     data_split = "train"
     binarize = "static"
     curves = {"losses.png": ["loss", "reconstruction", "kl"]}
+    epoch_curves = {"validation-bound.png": ["loss", "val_nll_bound", "val_reconstruction_nll", "val_kl"]}
 
     def __init__(self, config, rng):
         super().__init__(config, rng)
@@ -271,18 +280,12 @@ class DRAW(Trainer):
     def train_step(self, images, labels=None, indices=None):
         x = self.to_device(images).reshape(len(images), PIXELS)
         batch = len(x)
-        canvas, mus, logvars = self.net.forward(x, self.noise(batch))
-        reconstruction, g_canvas = bce_with_logits(canvas, x, reduction="sum")
-        g_canvas /= batch  # L^x per image, averaged over the batch
-        kl, g_mus, g_logvars = 0.0, [], []
-        for mu, logvar in zip(mus, logvars):
-            value, (g_mu, g_logvar) = gaussian_kl(mu, logvar)
-            kl += float(value)
-            g_mus.append(g_mu)
-            g_logvars.append(g_logvar)
-        self.net.backward(g_canvas, g_mus, g_logvars)
+        canvas, kl, _ = self.net.forward(x, self.noise(batch))
+        reconstruction, g_canvas = bernoulli_cross_entropy(canvas, x)  # L^x, Eq. 9
+        g_canvas /= batch  # the loss is L^x + L^z averaged over the batch
+        self.net.backward(g_canvas, 1.0 / batch)
         self.optimizers["draw"].step()
-        reconstruction = float(reconstruction) / batch
+        reconstruction, kl = float(reconstruction.mean()), float(kl.mean())
         return {"loss": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
 
     def sample(self, n, labels=None, rng=None, size=None):
@@ -290,3 +293,22 @@ class DRAW(Trainer):
             raise MinnetError("draw is not conditional: it draws no particular digit")
         canvas = self.net.generate(self.noise(n, rng))
         return to_numpy(sigmoid(canvas)).reshape(n, SIDE, SIDE).astype(np.float32)
+
+    # -- likelihoods (the contract of minnet.models.variational) -----------------------------
+    def bound_terms(self, images, rng):
+        """-log p(x | z) and sum_t KL per image, for one draw of z_1..T ~ Q (Eqs. 9-11)."""
+        x = self.to_device(images).reshape(len(images), PIXELS)
+        canvas, kl, _ = self.net.forward(x, self.noise(len(x), rng), train=False)
+        return {"reconstruction": to_numpy64(bernoulli_cross_entropy(canvas, x)[0]), "kl": to_numpy64(kl)}
+
+    def log_importance_weights(self, images, k, rng):
+        """log p(x | z) + sum_t [log p(z_t) - log Q(z_t | ...)] for k draws of z_1..T per image, (N, k)."""
+        x = self.to_device(np.repeat(images, k, axis=0)).reshape(len(images) * k, PIXELS)
+        canvas, _, log_ratio = self.net.forward(x, self.noise(len(x), rng), train=False)
+        log_w = log_ratio - bernoulli_cross_entropy(canvas, x)[0]
+        return to_numpy64(log_w).reshape(len(images), k)
+
+    def end_of_epoch(self, run):
+        """The validation bound (for validation-bound.png) and the figures of the paper's Figs. 4 and 7."""
+        draw_figures(self, run.run_dir, run.data_dir)
+        return validation_bound(self, run.data_dir)
