@@ -223,14 +223,15 @@ class Write(Layer):
         return [gw, g_fx, g_fy, g_gamma]
 
 
-def initial_window(n, height, width):
+def initial_window(n, height, width, gamma=1.0):
     """The 5 attention parameters of a grid that tiles the whole image, centred.
 
     ``g~ = 0`` (centred), ``delta = max(H, W) / N`` (N filters side by side cover the image)
     and ``sigma = delta / 2`` (neighbouring filters overlap at about one standard deviation),
-    ``gamma = 1``: as a list ``[0, 0, log sigma^2, log delta~, 0]``. Used as the bias of the layer
-    that emits the parameters, so the first glimpses see the whole image (see the DRAW model).
+    intensity ``gamma``: as a list ``[0, 0, log sigma^2, log delta~, log gamma]``. Used as the
+    bias of the layer that emits the parameters, so the first glimpses see the whole image (see
+    the DRAW model).
     """
     check_window(n, height, width)
     delta = max(height, width) / n
-    return [0.0, 0.0, 2 * math.log(delta / 2), math.log(delta / stride_scale(n, height, width)), 0.0]
+    return [0.0, 0.0, 2 * math.log(delta / 2), math.log(delta / stride_scale(n, height, width)), math.log(gamma)]

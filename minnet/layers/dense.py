@@ -1,6 +1,7 @@
 """The fully connected layer."""
 
 from minnet import init as initializers
+from minnet.layers.accumulate import add_transposed_product
 from minnet.layers.base import Layer
 
 
@@ -40,7 +41,7 @@ class Dense(Layer):
     def backward(self, gy):
         (x,) = self.pop()
         if self.param_grads:
-            self.grads["W"] += x.T @ gy  # dL/dW = x^T gy
+            add_transposed_product(self.grads["W"], x, gy)  # dL/dW = x^T gy
             if "b" in self.grads:
                 self.grads["b"] += gy.sum(axis=0)  # dL/db = sum over the batch of gy
         return gy @ self.params["W"].T  # dL/dx = gy W^T

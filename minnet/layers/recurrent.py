@@ -30,6 +30,7 @@ from scipy.special import expit
 from minnet import init as initializers
 from minnet import kernels
 from minnet.backend import xp_of
+from minnet.layers.accumulate import add_transposed_product
 from minnet.layers.base import Layer
 
 
@@ -126,7 +127,7 @@ class LSTMCell(Layer):
             gc = xp_of(gh).zeros_like(gh)
         d_gates, gc_prev = _gate_backward(gates, c_prev, tanh_c, gh, gc)
         if self.param_grads:
-            self.grads["W"] += x_h.T @ d_gates  # dL/dW = [x, h_prev]^T da
+            add_transposed_product(self.grads["W"], x_h, d_gates)  # dL/dW = [x, h_prev]^T da
             self.grads["b"] += d_gates.sum(axis=0)  # dL/db = sum over the batch of da
         g_x_h = d_gates @ self.params["W"].T  # dL/d[x, h_prev] = da W^T
         return g_x_h[:, : self.n_in], (g_x_h[:, self.n_in :], gc_prev)

@@ -122,13 +122,15 @@ def test_checkpoint_round_trip_gives_the_same_samples(device, data, tmp_path):
 
 
 def test_the_first_windows_tile_the_image_whatever_the_image():
-    """Zero window weights and the tiling bias: at h^dec = 0 and at any other state, the first
-    read window is centred with stride 14 and sigma 7 (see "Making attention learn")."""
+    """Zero window weights and the tiling biases: at h^dec = 0 and at any other state, the read
+    window is centred with stride 14, sigma 7 and gamma 10, the write window has stride 5.6 and
+    1/gamma^ = 5.6^2 (see "Making attention learn")."""
     net = build("draw", {}, seed=0).net
     for h in (np.zeros((1, 256), np.float32), np.random.default_rng(0).standard_normal((1, 256)).astype(np.float32)):
-        g_x, g_y, delta, sigma2, gamma = (float(v[0]) for v in net.read_filters.window(net.read_window(h, train=False)))
-        assert (g_x, g_y, gamma) == pytest.approx((14.5, 14.5, 1.0)) and delta == pytest.approx(14.0)
-        assert sigma2 == pytest.approx(49.0, rel=1e-5)
+        read = [float(v[0]) for v in net.read_filters.window(net.read_window(h, train=False))]
+        assert read == pytest.approx([14.5, 14.5, 14.0, 49.0, 10.0], rel=1e-5)
+        write = [float(v[0]) for v in net.write_filters.window(net.write_window(h, train=False))]
+        assert write == pytest.approx([14.5, 14.5, 5.6, 2.8**2, 5.6**-2], rel=1e-5)
 
 
 @pytest.mark.parametrize("option,value", [("--read-n", 1), ("--write-n", 29)])
