@@ -23,6 +23,10 @@ batch's codes Z, each a forward pass of the generator and a backward pass for dL
 minnet's ``input_gradients_only`` does), then one forward and backward pass and an Adam step on
 the generator's weights.
 
+``draw`` and ``draw-no-attention`` time one step of DRAW (T = 64 glimpses, batch 100) with and
+without attention against the same network in torch (``torch_draw.py``), whose attention
+filterbanks are batched matrix products too.
+
 The table gives the median time of a step, the ratio minnet / torch and the seconds an epoch of
 60,000 images would take at that speed (``60000 // batch`` steps, as ``minnet train`` takes).
 Without torch only minnet is timed.
@@ -52,7 +56,8 @@ try:
 except ImportError:
     torch = None
 
-MODELS = ("cdcgan", "gan", "gan-conv", "abp", "csgm")
+MODELS = ("cdcgan", "gan", "gan-conv", "abp", "csgm", "draw", "draw-no-attention")
+VARIANTS = {"draw-no-attention": ("draw", {"attention": False})}  # name -> (model, settings)
 EPOCH_IMAGES = 60_000  # the MNIST training set
 SIDE = 28
 
@@ -164,6 +169,10 @@ TORCH_BUILDERS = {
     "abp": torch_abp,
     "csgm": torch_csgm,
 }
+if torch is not None:
+    from torch_draw import torch_draw, torch_draw_step  # noqa: E402
+
+    TORCH_BUILDERS.update({"draw": torch_draw, "draw-no-attention": torch_draw})
 
 
 # -- the steps -----------------------------------------------------------------------------
@@ -318,6 +327,8 @@ def torch_abp_step(trainer, G, images, labels, device):
 
 
 TORCH_STEPS = {"abp": torch_abp_step, "csgm": torch_csgm_step}  # models whose step is not the GAN step
+if torch is not None:
+    TORCH_STEPS.update({"draw": torch_draw_step, "draw-no-attention": torch_draw_step})
 
 
 def gpu_peak_mib(run, torch_module=None):
@@ -362,19 +373,19 @@ def main(argv=None):
     # Build everything first, so that a model whose torch copy differs fails before any timing.
     models = {}
     for name in args.models:
-        trainer = build(name, {}, seed=0)
+        trainer = build(*VARIANTS.get(name, (name, {})), seed=0)
         nets = TORCH_BUILDERS[name](trainer.config) if against is not None else None
         count = trainer.num_parameters()
         line = f"{name}: {count:,} parameters in minnet"
         if nets is not None:
-            torch_count = sum(p.numel() for net in nets for p in net.parameters())
+            torch_count = sum(p.numel() for net in nets for p in net.parameters() if p.requires_grad)
             assert torch_count == count, f"{name}: torch has {torch_count:,} parameters, minnet {count:,}"
             line += f", {torch_count:,} in torch"
         print(line)
         models[name] = trainer, nets
     print()
 
-    header = f"{'model':<10} {'batch':>5} {'minnet ms':>10}"
+    header = f"{'model':<17} {'batch':>5} {'minnet ms':>10}"
     if against is not None:
         header += f" {'torch ms':>9} {'ratio':>6}"
     header += f" {'minnet s/epoch':>15}"
@@ -389,7 +400,7 @@ def main(argv=None):
         steps = EPOCH_IMAGES // trainer.config.batch_size
         step = minnet_step(trainer, images, labels)
         ms = time_ms(step, args.repeats, synchronize=backend.synchronize, clock=clock)
-        row = f"{name:<10} {trainer.config.batch_size:>5} {ms:10.1f}"
+        row = f"{name:<17} {trainer.config.batch_size:>5} {ms:10.1f}"
         if against is not None:
             t_step = TORCH_STEPS.get(name, torch_step)(trainer, *nets, images, labels, against)
             torch_ms = time_ms(t_step, args.repeats, synchronize=torch_sync, clock=clock)
