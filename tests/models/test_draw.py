@@ -9,6 +9,7 @@ from minnet.errors import MinnetError
 from minnet.gradcheck import check
 from minnet.losses import bernoulli_cross_entropy
 from minnet.models import build, restore
+from minnet.models.variational import log_mean_exp
 from tests.cli.conftest import (
     assert_user_error,
     minnet_cli,  # noqa: F401  # the fixture the CLI tests below take
@@ -151,3 +152,26 @@ def test_resume_after_an_epoch_equals_uninterrupted(minnet_cli, tmp_path):  # no
     assert set(whole) == set(split)
     for name in whole:
         np.testing.assert_array_equal(whole[name], split[name], err_msg=name)
+
+
+def test_likelihood_contract(device, data):
+    """bound_terms and log_importance_weights describe the same bound. With the same seed they
+    draw the same z, so -log w - reconstruction = log q(z|x) - log p(z), whose expectation is
+    the KL term: over 300 draws their difference averages to about 0 (a sign error would leave
+    2 KL). And -log mean w, the importance estimate, is below the mean of -log w."""
+    trainer, _ = _train(data, steps=2)
+    images = data.images[:3]
+    gaps, kls = [], []
+    for seed in range(300):
+        terms = trainer.bound_terms(images, np.random.default_rng(seed))
+        log_w = trainer.log_importance_weights(images, 1, np.random.default_rng(seed))[:, 0]
+        gaps.append(-log_w - terms["reconstruction"] - terms["kl"])
+        kls.append(terms["kl"])
+    assert np.mean(kls) > 1
+    np.testing.assert_allclose(np.mean(gaps, axis=0), 0, atol=0.5)
+    log_w = trainer.log_importance_weights(images, 50, np.random.default_rng(0))
+    assert log_w.shape == (3, 50) and log_w.dtype == np.float64
+    assert np.all(-log_mean_exp(log_w, axis=1) < -log_w.mean(axis=1))
+    before = trainer.rng.bit_generator.state
+    trainer.bound_terms(images, np.random.default_rng(0))
+    assert trainer.rng.bit_generator.state == before  # evaluation leaves the training noise alone
