@@ -29,17 +29,20 @@ from minnet.layers import (
     Deconv2d,
     Dense,
     Dropout,
+    Filterbank,
     Flatten,
     LabelledConv2d,
     LeakyReLU,
     LSTMCell,
     MaxPool2d,
+    Read,
     ReLU,
     Reshape,
     Sequential,
     Sigmoid,
     Softmax,
     Tanh,
+    Write,
 )
 
 DTYPES = ("float64", "float32")
@@ -199,6 +202,48 @@ def _labelled_conv2d(settings, rng):
     return _several_inputs(layer, inputs, settings)
 
 
+def _filterbank(settings, rng):
+    """DRAW's filterbank: N x N filters (``--kernel``, default 3) on a 6x7 image from p (B, 5)."""
+    batch, _ = input_shape(settings, (3, 5))
+    layer = Filterbank(settings.kernel or 3, 6, 7)
+    p = rng.standard_normal((batch, 5)) * 0.3
+    p[:, 2] += 0.5  # filters about 1.3 pixels wide, centred near the image's middle
+    p = backend.to_device(p.astype(settings.dtype))
+
+    def forward():
+        return layer.forward(p, train=False)
+
+    def backward(gys):
+        layer.forward(p)
+        return {"p": layer.backward(list(gys))}
+
+    return _title(layer, {"p": p.shape}, settings.dtype), forward, backward, {"p": p}
+
+
+def _filters(rng, batch, n, height, width, dtype):
+    """Positive filterbanks F_X, F_Y and intensities gamma for the read and write layers."""
+    return {
+        "F_X": backend.to_device(rng.uniform(0, 1, (batch, n, width)).astype(dtype)),
+        "F_Y": backend.to_device(rng.uniform(0, 1, (batch, n, height)).astype(dtype)),
+        "gamma": backend.to_device(rng.uniform(0.5, 1.5, batch).astype(dtype)),
+    }
+
+
+def _read(settings, rng):
+    """DRAW's read of C channels (B, C, H, W) through N x N filters (``--kernel``, default 3)."""
+    shape = input_shape(settings, (2, 2, 6, 7))
+    n = settings.kernel or 3
+    inputs = {"image": _normal(rng, shape, settings.dtype), **_filters(rng, shape[0], n, *shape[2:], settings.dtype)}
+    return _several_inputs(Read(), inputs, settings)
+
+
+def _write(settings, rng):
+    """DRAW's write of an N x N patch (B, N, N) onto a 6x7 image."""
+    shape = input_shape(settings, (2, 3, 3))
+    inputs = {"patch": _normal(rng, shape, settings.dtype), **_filters(rng, shape[0], shape[1], 6, 7, settings.dtype)}
+    return _several_inputs(Write(), inputs, settings)
+
+
 def loss_case(loss, names, default_shape, make_rest=None):
     """A case for a loss ``loss(first, *rest) -> (value, gradient)``; the value is a scalar or
     one per example.
@@ -258,6 +303,9 @@ CASES = {
     "Concat": _concat,
     "LabelledConv2d": _labelled_conv2d,
     "LSTMCell": _lstm_cell,
+    "Filterbank": _filterbank,
+    "Read": _read,
+    "Write": _write,
     # losses (minnet.losses)
     "squared_error": loss_case(losses.squared_error, ["prediction"], (3, 4), lambda rng, s, d: (_normal(rng, s, d),)),
     "bce_with_logits": loss_case(losses.bce_with_logits, ["logits"], (3, 4), _probabilities),
