@@ -30,6 +30,7 @@ import json
 import os
 
 import click
+import numpy as np
 
 from minnet import backend, metrics
 from minnet.data import load_mnist
@@ -46,18 +47,19 @@ def run_directory(path):
 
 
 @functools.cache
-def _classifier_and_test_set(data_dir, device, batch_size):
-    """The shipped classifier (its weights on ``device``), the MNIST test set and its features'
-    statistics, computed once for every run evaluated."""
+def _classifier_and_test_set(data_dir, device, batch_size, digits):
+    """The shipped classifier (its weights on ``device``), the MNIST test set, and the features'
+    statistics of its images of ``digits`` (all when None), computed once for every run evaluated."""
     classifier, test = load_classifier(), load_mnist("test", data_dir=data_dir)
-    return classifier, test, metrics.image_statistics(classifier, test.images, batch_size)
+    reference = test.images if digits is None else test.images[np.isin(test.labels, digits)]
+    return classifier, test, metrics.image_statistics(classifier, reference, batch_size)
 
 
 @functools.cache
-def _fid_floor(data_dir, device, n, batch_size):
+def _fid_floor(data_dir, device, n, batch_size, digits):
     """:func:`minnet.metrics.fid_floor`: ``n`` real training images against the test set."""
-    classifier, _, test_statistics = _classifier_and_test_set(data_dir, device, batch_size)
-    train = load_mnist("train_full", data_dir=data_dir)
+    classifier, _, test_statistics = _classifier_and_test_set(data_dir, device, batch_size, digits)
+    train = load_mnist("train_full", data_dir=data_dir, digits=digits)
     return metrics.fid_floor(classifier, train.images, test_statistics, n=n, batch_size=batch_size)
 
 
@@ -89,13 +91,15 @@ def evaluate_run(
         The record written to ``eval.json`` (see the module docstring).
     """
     trainer, meta, position = restore(path)
-    classifier, test, test_statistics = _classifier_and_test_set(data_dir, backend.device(), batch_size)
+    # A model trained on some digits (--digits) is judged against the test images of those.
+    digits = tuple(meta.get("data", {}).get("digits") or ()) or None
+    classifier, test, test_statistics = _classifier_and_test_set(data_dir, backend.device(), batch_size, digits)
     # Before sampling, which may be slow: fails at once when n exceeds the training images.
-    floor = _fid_floor(data_dir, backend.device(), n_samples, batch_size)
+    floor = _fid_floor(data_dir, backend.device(), n_samples, batch_size, digits)
     context = metrics.EvaluationContext(
         classifier, test.images, test.labels, n_samples=n_samples, batch_size=batch_size, seed=seed,
         reference=test_statistics, binary_test_images=_binary_test_images(data_dir),
-        importance_samples=importance_samples, importance_images=importance_images,
+        importance_samples=importance_samples, importance_images=importance_images, digits=digits,
     )  # fmt: skip
     values = metrics.evaluate(trainer, context)
     record = {
@@ -104,6 +108,7 @@ def evaluate_run(
         "n_samples": n_samples,
         "seed": seed,
         "test_images": len(test),
+        "digits": list(digits) if digits else "all",
         "importance_samples": importance_samples,
         "importance_images": importance_images,
         "classifier_test_accuracy": classifier.info["test_accuracy"],

@@ -213,6 +213,9 @@ class EvaluationContext:
     importance_samples, importance_images : int
         Latent draws per image, and how many of the first binary test images, for
         importance-sampled likelihoods.
+    digits : tuple of int, optional
+        The digits the model was trained on (``--digits``), when not all ten: a conditional
+        trainer is asked for these only, and ``reference`` should describe these only.
     """
 
     extractor: FeatureExtractor
@@ -228,18 +231,20 @@ class EvaluationContext:
     binary_test_images: np.ndarray = field(default=None, repr=False)
     importance_samples: int = DEFAULT_IMPORTANCE_SAMPLES
     importance_images: int = DEFAULT_IMPORTANCE_IMAGES
+    digits: tuple = None
 
     def samples(self, trainer):
         """``n_samples`` images from ``trainer`` and the labels asked for, ``(images, labels)``.
 
-        A conditional trainer is asked for every digit equally often (labels ``0, 1, ..., 9,
-        0, 1, ...``); for an unconditional one ``labels`` is None. Drawn in batches of
+        A conditional trainer is asked for every digit (of ``digits``) equally often (labels
+        ``0, 1, ..., 9, 0, 1, ...``); for an unconditional one ``labels`` is None. Drawn in batches of
         ``batch_size`` with noise seeded by ``seed`` on the first call, then reused for the same
         trainer.
         """
         key = id(trainer)
         if key not in self._samples:
-            labels = np.arange(self.n_samples) % NUM_CLASSES if _is_conditional(trainer) else None
+            asked = np.asarray(self.digits or range(NUM_CLASSES))
+            labels = asked[np.arange(self.n_samples) % len(asked)] if _is_conditional(trainer) else None
             rng = np.random.default_rng(self.seed)
             images = draw_samples(trainer, self.n_samples, labels, rng, self.batch_size)
             # The trainer is kept in the entry so its id cannot be reused while it is cached.

@@ -257,3 +257,13 @@ def test_a_model_can_register_its_own_metric(rng, monkeypatch):
 def test_the_stand_ins_satisfy_the_protocols():
     assert isinstance(StandInClassifier(), metrics.FeatureExtractor)
     assert isinstance(StandInTrainer(conditional=True), metrics.GenerativeModel)
+
+
+def test_a_model_of_some_digits_is_asked_for_those_only(rng):
+    trainer = StandInTrainer(conditional=True)
+    context = metrics.EvaluationContext(
+        StandInClassifier(), images_of_digits(np.arange(300) % 10, rng), n_samples=90, batch_size=64, digits=(2, 5, 7)
+    )
+    _, labels = context.samples(trainer)
+    np.testing.assert_array_equal(labels, np.tile([2, 5, 7], 30))
+    assert metrics.evaluate(trainer, context)["class_coverage"] == pytest.approx(math.log(3))

@@ -39,7 +39,9 @@ def test_abp_eval_writes_the_three_reconstruction_errors(minnet_cli, tmp_path):
     epoch = json.loads((tmp_path / "run/epochs.jsonl").read_text().splitlines()[0])
     result = minnet_cli("eval", "run", "--n", 200)
     assert result.exit_code == 0, result.output
-    metrics = json.loads((tmp_path / "run/eval.json").read_text())["metrics"]
+    record = json.loads((tmp_path / "run/eval.json").read_text())
+    assert record["digits"] == [0, 1]  # FID against the test images of 0 and 1
+    metrics = record["metrics"]
     assert {"fid", "recon_error_train", "recon_error_test", "recon_error_negative"} <= set(metrics)
     for name in ("train", "test", "negative"):  # the same inference on the same images as after the epoch
         assert metrics[f"recon_error_{name}"]["value"] == pytest.approx(epoch[f"recon_error_{name}"], rel=1e-5)
