@@ -102,12 +102,13 @@ def evaluate_run(
         importance_samples=importance_samples, importance_images=importance_images, digits=digits,
     )  # fmt: skip
     values = metrics.evaluate(trainer, context)
+    reference_count = len(test) if digits is None else int(np.isin(test.labels, digits).sum())
     record = {
         "model": meta["model"],
         "position": dataclasses.asdict(position),
         "n_samples": n_samples,
         "seed": seed,
-        "test_images": len(test),
+        "test_images": reference_count,
         "digits": list(digits) if digits else "all",
         "importance_samples": importance_samples,
         "importance_images": importance_images,
@@ -123,7 +124,7 @@ def evaluate_run(
         "fid_floor": {
             "value": floor,
             "n_train": n_samples,
-            "description": f"FID of {n_samples:,} real training images against the {len(test):,} test images",
+            "description": f"FID of {n_samples:,} real training images against the {reference_count:,} test images",
         },
     }
     _write_json(os.path.join(run_directory(path), EVAL_FILE), record)
