@@ -27,6 +27,10 @@ the generator's weights.
 without attention against the same network in torch (``torch_draw.py``), whose attention
 filterbanks are batched matrix products too.
 
+``avme``'s step (paper 001) is one forward pass of K = 12 unrolled encoder/decoder LSTM steps,
+the backward pass through time of the negative ELBO and an Adam step; in torch the same networks
+with ``nn.LSTMCell`` (whose second bias is held at zero, so the learnable numbers agree).
+
 The table gives the median time of a step, the ratio minnet / torch and the seconds an epoch of
 60,000 images would take at that speed (``60000 // batch`` steps, as ``minnet train`` takes).
 Without torch only minnet is timed.
@@ -56,7 +60,7 @@ try:
 except ImportError:
     torch = None
 
-MODELS = ("cdcgan", "gan", "gan-conv", "abp", "csgm", "draw", "draw-no-attention")
+MODELS = ("cdcgan", "gan", "gan-conv", "abp", "csgm", "draw", "draw-no-attention", "avme")
 VARIANTS = {"draw-no-attention": ("draw", {"attention": False})}  # name -> (model, settings)
 EPOCH_IMAGES = 60_000  # the MNIST training set
 SIDE = 28
@@ -162,12 +166,65 @@ def torch_csgm(config):
     return (nn.Sequential(*layers),)
 
 
+class TorchAVME(nn.Module if torch is not None else object):
+    """minnet's AVMENetwork: encoder LSTM on [x, sigmoid(s), h^D, y], Dense to (mu, log sigma),
+    decoder LSTM on [z, y], write Dense to 784. torch's second LSTM bias (bias_hh) is held at
+    zero and not trained, so the learnable numbers are minnet's."""
+
+    def __init__(self, config, n_labels):
+        super().__init__()
+        hidden, pixels = config.hidden, SIDE * SIDE
+        self.encoder = nn.LSTMCell(2 * pixels + hidden + n_labels, hidden)
+        self.latent = nn.Linear(hidden, 2 * config.z_dim)
+        self.decoder = nn.LSTMCell(config.z_dim + n_labels, hidden)
+        self.write = nn.Linear(hidden, pixels)
+        for cell in (self.encoder, self.decoder):
+            nn.init.zeros_(cell.bias_hh)
+            cell.bias_hh.requires_grad_(False)
+
+
+def torch_avme(config):
+    return (TorchAVME(config, 0),)
+
+
+def torch_avme_step(trainer, net, images, labels, device):
+    """minnet's AVME.train_step in torch: the negative ELBO of K unrolled steps, one Adam step."""
+    config = trainer.config
+    net = net.to(device)
+    adam = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=config.lr)
+    x = torch.from_numpy(images.reshape(len(images), -1)).to(device)
+
+    def step():
+        canvas = torch.zeros_like(x)
+        h_decoder = torch.zeros(len(x), config.hidden, device=device)
+        encoder_state = decoder_state = None
+        kl = 0
+        for _ in range(config.steps):
+            encoder_state = net.encoder(torch.cat([x, torch.sigmoid(canvas), h_decoder], 1), encoder_state)
+            mu, log_sigma = net.latent(encoder_state[0]).chunk(2, 1)
+            sigma = log_sigma.exp()
+            z = mu + sigma * torch.randn_like(mu)
+            kl = kl + 0.5 * (mu * mu + sigma * sigma - 1 - 2 * log_sigma).sum(1)
+            decoder_state = net.decoder(z, decoder_state)
+            h_decoder = decoder_state[0]
+            canvas = canvas + net.write(h_decoder)
+        reconstruction = F.binary_cross_entropy_with_logits(canvas, x, reduction="none").sum(1)
+        loss = (reconstruction + kl).mean()
+        adam.zero_grad()
+        loss.backward()
+        adam.step()
+        return loss.item()
+
+    return step
+
+
 TORCH_BUILDERS = {
     "cdcgan": torch_cdcgan,
     "gan": torch_gan,
     "gan-conv": torch_gan_conv,
     "abp": torch_abp,
     "csgm": torch_csgm,
+    "avme": torch_avme,
 }
 if torch is not None:
     from torch_draw import torch_draw, torch_draw_step  # noqa: E402
@@ -326,7 +383,11 @@ def torch_abp_step(trainer, G, images, labels, device):
     return step
 
 
-TORCH_STEPS = {"abp": torch_abp_step, "csgm": torch_csgm_step}  # models whose step is not the GAN step
+TORCH_STEPS = {
+    "abp": torch_abp_step,
+    "csgm": torch_csgm_step,
+    "avme": torch_avme_step,
+}  # models whose step is not the GAN step
 if torch is not None:
     TORCH_STEPS.update({"draw": torch_draw_step, "draw-no-attention": torch_draw_step})
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from minnet.errors import MinnetError
 from minnet.models.abp import ABP
+from minnet.models.avme import AVME, ConditionalAVME
 from minnet.models.base import config_from_dict
 from minnet.models.csgm import CSGM
 from minnet.models.draw import DRAW
@@ -15,7 +16,10 @@ from minnet.models.experiments_with_gans import LSTMGAN, ConvGAN, ConvPoolGAN, L
 from minnet.models.handwritten_digits import CDCGAN, MLPGAN
 from minnet.runner import load_run
 
-TRAINERS = {cls.name: cls for cls in (MLPGAN, CDCGAN, LinearGAN, ConvGAN, ConvPoolGAN, LSTMGAN, ABP, CSGM, DRAW)}
+TRAINERS = {
+    cls.name: cls
+    for cls in (MLPGAN, CDCGAN, LinearGAN, ConvGAN, ConvPoolGAN, LSTMGAN, ABP, CSGM, DRAW, AVME, ConditionalAVME)
+}
 
 
 def trainer_class(name):

@@ -61,6 +61,11 @@ class LSTMCell(Layer):
         gc_prev = dc * f
         dW = [x, h_prev]^T da,   db = sum over the batch of da,   [gx, gh_prev] = da W^T
 
+    An input that is the same at every step of an unrolled pass can be left out of ``x`` and
+    multiplied by its rows of weights once, by the caller: ``forward(x, state, offset=u V)``
+    adds the (B, 4H) ``offset`` to ``a``, and ``backward`` leaves ``dL/da`` (= dL/d offset) of
+    the step it undid in :attr:`gate_grad`, whose sum over the steps gives ``dV = u^T sum da``.
+
     Shapes: ``x (B, n_in)``; ``h, c, h_prev, c_prev (B, H)``; ``W (n_in + H, 4H)`` with rows
     for x first and for h_prev after; ``b (4H,)``; the gate blocks of W's columns and of b are
     in the order i, f, g, o (as in PyTorch, whose ``weight_ih``/``weight_hh`` are the two row
@@ -88,12 +93,14 @@ class LSTMCell(Layer):
         b = initializers.zeros((n_cols,))
         b[n_hidden : 2 * n_hidden] = forget_bias
         self.add_param("b", b)
+        self.gate_grad = None
 
-    def forward(self, x, state=None, train=True):
+    def forward(self, x, state=None, train=True, offset=None):
         """One step: ``(x, (h_prev, c_prev)) -> (h, c)``.
 
         Unlike single-input layers, this takes the previous state as a second argument and
-        returns the new state. ``state=None`` starts from zeros.
+        returns the new state. ``state=None`` starts from zeros. ``offset`` (B, 4H), if given,
+        is added to the gate pre-activations (see the class docstring).
         """
         xp = xp_of(x)
         self.output_shape(x.shape)  # a ShapeError for an input the cell cannot take
@@ -104,13 +111,16 @@ class LSTMCell(Layer):
             for name, part in (("h_prev", h_prev), ("c_prev", c_prev)):
                 self.expect_shape(part.shape, (x.shape[0], self.n_hidden), what=name)
         x_h = xp.concatenate((x, h_prev), axis=1)  # [x, h_prev]  (B, n_in + H)
-        gates, c, tanh_c, h = _gate_forward(x_h @ self.params["W"], self.params["b"], c_prev)
+        a = x_h @ self.params["W"]
+        if offset is not None:
+            a += offset
+        gates, c, tanh_c, h = _gate_forward(a, self.params["b"], c_prev)
         if train:
             self.push(x_h, gates, c_prev, tanh_c)
         return h, c
 
-    def __call__(self, x, state=None, train=True):
-        return self.forward(x, state, train=train)
+    def __call__(self, x, state=None, train=True, offset=None):
+        return self.forward(x, state, train=train, offset=offset)
 
     def output_shape(self, input_shape):
         """``(B, n_in) -> (B, H)``, the shape of h and of c."""
@@ -120,12 +130,14 @@ class LSTMCell(Layer):
     def backward(self, gh, gc=None):
         """Undo the most recent step: ``(dL/dh, dL/dc) -> (dL/dx, (dL/dh_prev, dL/dc_prev))``.
 
-        Adds dL/dW and dL/db into ``grads``. ``gc=None`` means dL/dc = 0.
+        Adds dL/dW and dL/db into ``grads``; leaves dL/da in :attr:`gate_grad`. ``gc=None``
+        means dL/dc = 0.
         """
         x_h, gates, c_prev, tanh_c = self.pop()
         if gc is None:
             gc = xp_of(gh).zeros_like(gh)
         d_gates, gc_prev = _gate_backward(gates, c_prev, tanh_c, gh, gc)
+        self.gate_grad = d_gates
         if self.param_grads:
             add_transposed_product(self.grads["W"], x_h, d_gates)  # dL/dW = [x, h_prev]^T da
             self.grads["b"] += d_gates.sum(axis=0)  # dL/db = sum over the batch of da

@@ -68,6 +68,40 @@ def test_cell_unrolled_gradients(xp, rng, steps, batch, n_in, n_hidden):
     check(lambda: unroll(train=False), backward, wrt)
 
 
+def test_cell_offset_shared_by_the_steps_gets_the_sum_of_gate_gradients(xp, rng):
+    """An offset u V added at every step equals an input u concatenated to x: dL/d offset is
+    the sum over the steps of gate_grad, and the outputs match the cell with u in its input."""
+    steps, batch, n_in, n_hidden = 3, 2, 2, 3
+    cell = make_cell(xp, rng, n_in, n_hidden)
+    xs = normal(xp, rng, steps, batch, n_in)
+    offset = normal(xp, rng, batch, 4 * n_hidden)
+
+    def unroll(train):
+        state, hs = None, []
+        for t in range(steps):
+            state = cell.forward(xs[t], state, train=train, offset=offset)
+            hs.append(state[0])
+        return tuple(hs)
+
+    def backward(gys):
+        cell.zero_grad()
+        unroll(train=True)
+        g_offset, gh_carry, gc_carry = 0, 0, None
+        for t in reversed(range(steps)):
+            _, (gh_carry, gc_carry) = cell.backward(gys[t] + gh_carry, gc_carry)
+            g_offset = g_offset + cell.gate_grad
+        return {"offset": g_offset, **cell.grads}
+
+    check(lambda: unroll(train=False), backward, {"offset": offset, **cell.params})
+    u, V = normal(xp, rng, batch, 4), normal(xp, rng, 4, 4 * n_hidden)
+    joined = LSTMCell(n_in + 4, n_hidden)
+    joined.params["W"] = xp.concatenate([cell.params["W"][:n_in], V, cell.params["W"][n_in:]])
+    joined.params["b"] = cell.params["b"]
+    with_offset = cell.forward(xs[0], None, train=False, offset=u @ V)
+    with_input = joined.forward(xp.concatenate([xs[0], u], axis=1), None, train=False)
+    np.testing.assert_allclose(to_numpy(with_offset[0]), to_numpy(with_input[0]), rtol=1e-10)
+
+
 @pytest.mark.parametrize("steps,batch,n_in,n_hidden", [(1, 2, 3, 2), (4, 3, 2, 3), (6, 1, 1, 2)])
 def test_lstm_gradients(xp, rng, steps, batch, n_in, n_hidden):
     lstm = LSTM(n_in, n_hidden, rng=rng).astype(np.float64)
