@@ -1,4 +1,4 @@
-"""The models reproduced from the papers (so far 003 and 004), by command-line name.
+"""The models reproduced from the five papers (000-004), by command-line name.
 
 ``TRAINERS`` maps each name to its trainer class; :func:`trainer_class` looks one up and
 :func:`restore` rebuilds a trained model from a checkpoint, so the command line stays generic.
