@@ -201,10 +201,8 @@ def torch_avme_step(trainer, net, images, labels, device):
         kl = 0
         for _ in range(config.steps):
             encoder_state = net.encoder(torch.cat([x, torch.sigmoid(canvas), h_decoder], 1), encoder_state)
-            mu, log_sigma = net.latent(encoder_state[0]).chunk(2, 1)
-            sigma = log_sigma.exp()
-            z = mu + sigma * torch.randn_like(mu)
-            kl = kl + 0.5 * (mu * mu + sigma * sigma - 1 - 2 * log_sigma).sum(1)
+            z, step_kl = gaussian_latent(net.latent, encoder_state[0])
+            kl = kl + step_kl
             decoder_state = net.decoder(z, decoder_state)
             h_decoder = decoder_state[0]
             canvas = canvas + net.write(h_decoder)
@@ -227,7 +225,7 @@ TORCH_BUILDERS = {
     "avme": torch_avme,
 }
 if torch is not None:
-    from torch_draw import torch_draw, torch_draw_step  # noqa: E402
+    from torch_draw import gaussian_latent, torch_draw, torch_draw_step  # noqa: E402
 
     TORCH_BUILDERS.update({"draw": torch_draw, "draw-no-attention": torch_draw})
 

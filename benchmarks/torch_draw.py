@@ -80,15 +80,22 @@ class TorchDRAW(nn.Module):
         for _ in range(c.steps):
             r = self.read(x, x - torch.sigmoid(canvas), h_dec)
             enc_state = self.encoder(torch.cat([r, h_dec], 1), enc_state)
-            mu, log_sigma = self.posterior(enc_state[0]).chunk(2, 1)
-            sigma = log_sigma.exp()
-            z = mu + sigma * torch.randn_like(mu)
-            kl = kl + 0.5 * (mu * mu + sigma * sigma - 1 - 2 * log_sigma).sum(1)
+            z, step_kl = gaussian_latent(self.posterior, enc_state[0])
+            kl = kl + step_kl
             dec_state = self.decoder(z, dec_state)
             h_dec = dec_state[0]
             canvas = canvas + self.write(h_dec)
         reconstruction = F.binary_cross_entropy_with_logits(canvas, x, reduction="none").sum(1)
         return (reconstruction + kl).mean()
+
+
+def gaussian_latent(layer, h):
+    """minnet's GaussianLatent in torch: z = mu + sigma eps from ``layer(h) = [mu, log sigma]``,
+    and KL(N(mu, sigma^2) || N(0, I)) per image."""
+    mu, log_sigma = layer(h).chunk(2, 1)
+    sigma = log_sigma.exp()
+    z = mu + sigma * torch.randn_like(mu)
+    return z, 0.5 * (mu * mu + sigma * sigma - 1 - 2 * log_sigma).sum(1)
 
 
 def torch_draw(config):

@@ -18,10 +18,8 @@ _GEMM = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
 def add_transposed_product(grads, a, b):
     """``grads += a^T b`` for ``a (B, n)``, ``b (B, m)`` and ``grads (n, m)``, in place."""
     gemm = _GEMM.get(grads.dtype) if isinstance(grads, np.ndarray) else None
-    if gemm is None or not (grads.flags.c_contiguous and a.flags.c_contiguous and b.flags.c_contiguous):
-        grads += a.T @ b
-        return
-    if a.dtype != grads.dtype or b.dtype != grads.dtype:
+    in_place = gemm is not None and a.dtype == b.dtype == grads.dtype
+    if not (in_place and grads.flags.c_contiguous and a.flags.c_contiguous and b.flags.c_contiguous):
         grads += a.T @ b
         return
     # grads.T (m, n), Fortran-ordered, += b^T a: gemm(A = b.T, B = a.T transposed back)
