@@ -48,7 +48,7 @@ from minnet.layers.dense import Dense
 from minnet.layers.recurrent import LSTMCell
 from minnet.losses import bernoulli_cross_entropy, one_hot
 from minnet.models.base import Config, Trainer, option
-from minnet.models.variational import GaussianLatent, to_numpy64, validation_bound
+from minnet.models.variational import GaussianLatent, canvas_bias, to_numpy64, validation_bound
 from minnet.optim import Adam
 
 PAPER = "001: Griesemer, Adaptive Variational Memory Encoding for Recurrent Data Synthesis"
@@ -182,11 +182,9 @@ class AVME(Trainer):
 
     def prepare(self, dataset):
         """Start the canvas at the data's mean: the write layer's bias b = logit(mean image) / K,
-        so that before training s_K = K b gives every pixel its mean intensity (a data-dependent
-        initialisation the paper does not mention; it saves the first steps of learning it)."""
-        mean = np.clip(dataset.images.reshape(len(dataset), -1).mean(axis=0), 1e-3, 1 - 1e-3)
-        bias = np.log(mean / (1 - mean)) / self.config.steps
-        self.network.write.params["b"][...] = self.to_device(bias)
+        so that before training s_K = K b gives every pixel its mean intensity
+        (:func:`~minnet.models.variational.canvas_bias`; not in the paper)."""
+        self.network.write.params["b"][...] = self.to_device(canvas_bias(dataset, self.config.steps))
 
     # -- training: the negative ELBO of the batch --------------------------------------------------
     def train_step(self, images, labels, indices=None):

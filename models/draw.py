@@ -17,7 +17,10 @@ L^z = sum_t KL(Q(Z_t | h^enc_t) || N(0, I)), per image, averaged over the batch.
 Reading and writing (Section 3):
 
 * without attention (``--no-attention``, Section 3.1): read = [x, x^_t] (1568 numbers), write
-  = a Dense layer from h^dec_t to 784;
+  = a Dense layer from h^dec_t to 784 whose bias starts at logit(mean image) / T (not in the
+  paper; as avme). The x half of the read is the same at every step: its product with the
+  encoder's weights is taken once per batch (``encoder_data``), the same LSTM with fewer
+  multiplications;
 * with attention (the default, Section 3.2): read = gamma [F_Y x F_X^T, F_Y x^ F_X^T] through an
   N x N grid of Gaussian filters (N = 2, 8 numbers), whose five parameters a Dense layer emits
   from h^dec_{t-1}; write = 1/gamma^ F^_Y^T w_t F^_X with a patch w_t (5 x 5) and its own five
@@ -86,7 +89,7 @@ from minnet.layers.recurrent import LSTMCell
 from minnet.losses import bernoulli_cross_entropy
 from minnet.models.base import Config, Trainer, option
 from minnet.models.draw_figures import draw_figures
-from minnet.models.variational import GaussianLatent, to_numpy64, validation_bound
+from minnet.models.variational import GaussianLatent, canvas_bias, to_numpy64, validation_bound
 from minnet.optim import Adam
 
 PAPER = "DRAW (Gregor et al. 2015), the baseline of 001: Griesemer, Adaptive Variational Memory Encoding"
@@ -133,7 +136,12 @@ class DRAWNetwork(Layer):
             check_window(c.write_n, SIDE, SIDE)
             read_size = 2 * c.read_n**2
         else:
-            read_size = 2 * PIXELS
+            # r_t = [x, x^_t] (Section 3.1): the x half is the same at every step, so the encoder's
+            # rows of weights for it multiply it once per batch (encoder_data), and each step's
+            # LSTM adds that product as its offset: one LSTM on [x, x^_t, h^dec_{t-1}], with
+            # 43% fewer multiplications per step.
+            self.encoder_data = Dense(PIXELS, 4 * c.enc_size, bias=False, rng=rng)
+            read_size = PIXELS
         self.encoder = LSTMCell(read_size + c.dec_size, c.enc_size, rng=rng)  # Eq. 5
         self.posterior = GaussianLatent(c.enc_size, c.z_size, rng=rng)  # Q(Z_t | h^enc_t), Eqs. 6, 12
         self.decoder = LSTMCell(c.z_size, c.dec_size, rng=rng)  # Eq. 7
@@ -154,15 +162,16 @@ class DRAWNetwork(Layer):
         if self.attention:
             names += ["read_window", "write_window", "write_patch", "read_filters", "write_filters", "reader", "writer"]
         else:
-            names.append("write_pixels")
+            names += ["encoder_data", "write_pixels"]
         return {name: getattr(self, name) for name in names}
 
     # -- read and write ----------------------------------------------------------------------
     def read(self, x, x_hat, h_dec, train=True):
-        """r_t (B, 2N^2) or (B, 1568) from the image, the error image and h^dec_{t-1} (Eqs. 4, 27)."""
+        """r_t (B, 2N^2) from the image, the error image and h^dec_{t-1} (Eqs. 4, 27); without
+        attention the part of r_t = [x, x^_t] that changes, x^_t (B, 784) (see encoder_data)."""
         xp = xp_of(x)
         if not self.attention:
-            return xp.concatenate((x, x_hat), axis=1)
+            return x_hat
         f_x, f_y, gamma = self.read_filters.forward(self.read_window.forward(h_dec, train), train)
         images = xp.stack((x, x_hat), axis=1).reshape(len(x), 2, SIDE, SIDE)
         return self.reader.forward([images, f_x, f_y, gamma], train).reshape(len(x), -1)
@@ -170,7 +179,7 @@ class DRAWNetwork(Layer):
     def read_backward(self, g_r):
         """``(dL/dx^_t, dL/dh^dec_{t-1})`` from dL/dr_t; None for h^dec without attention."""
         if not self.attention:
-            return g_r[:, PIXELS:], None
+            return g_r, None
         g_images, g_fx, g_fy, g_gamma = self.reader.backward(g_r.reshape(len(g_r), 2, self.read_n, self.read_n))
         g_h = self.read_window.backward(self.read_filters.backward([g_fx, g_fy, g_gamma]))
         return g_images[:, 1].reshape(len(g_r), PIXELS), g_h
@@ -203,11 +212,14 @@ class DRAWNetwork(Layer):
         h_dec = xp.zeros((batch, self.decoder.n_hidden), dtype=x.dtype)
         enc_state = dec_state = None
         kl = log_ratio = 0
+        data_gates = None if self.attention else self.encoder_data.forward(x, train)  # x's rows of Eq. 5, once
         for t in range(self.steps):
             canvas_sigmoid = sigmoid(canvas)
             read_from = h_dec
             r = self.read(x, x - canvas_sigmoid, h_dec, train)  # Eqs. 3-4
-            enc_state = self.encoder.forward(xp.concatenate((r, h_dec), axis=1), enc_state, train)  # Eq. 5
+            enc_state = self.encoder.forward(
+                xp.concatenate((r, h_dec), axis=1), enc_state, train, offset=data_gates
+            )  # Eq. 5
             latent = self.posterior.forward(enc_state[0], noise[t], train)  # z_t ~ Q(Z_t | h^enc_t), Eq. 6
             dec_state = self.decoder.forward(latent.z, dec_state, train)  # Eq. 7
             h_dec = dec_state[0]
@@ -236,6 +248,7 @@ class DRAWNetwork(Layer):
     def backward(self, g_canvas, g_kl):
         """Back-propagation through time; adds every parameter's gradient into ``grads``."""
         g_h_dec = g_c_dec = g_c_enc = g_h_enc = None  # what step t+1 sent back to step t's state
+        g_data_gates = 0
         for _ in range(self.steps):
             canvas_sigmoid = self._canvas_sigmoids.pop()
             g_h = self.write_backward(g_canvas)  # c_t = c_{t-1} + write(h^dec_t)
@@ -246,6 +259,8 @@ class DRAWNetwork(Layer):
             if g_h_enc is not None:
                 g_enc = g_enc + g_h_enc
             g_in, (g_h_enc, g_c_enc) = self.encoder.backward(g_enc, g_c_enc)
+            if not self.attention:
+                g_data_gates = g_data_gates + self.encoder.gate_grad
             n_read = g_in.shape[1] - self.decoder.n_hidden
             g_x_hat, g_h_read = self.read_backward(g_in[:, :n_read])
             g_h_dec = g_h_dec + g_in[:, n_read:]  # h^dec_{t-1} feeds the encoder ...
@@ -253,6 +268,8 @@ class DRAWNetwork(Layer):
                 g_h_dec = g_h_dec + g_h_read  # ... and the read window
             # x^_t = x - sigmoid(c_{t-1}): c_{t-1} gets the canvas's own gradient and this one
             g_canvas = g_canvas - g_x_hat * canvas_sigmoid * (1 - canvas_sigmoid)
+        if not self.attention:
+            self.encoder_data.backward(g_data_gates)  # dW = x^T sum_t da_t
 
     def clear(self):
         super().clear()
@@ -305,6 +322,13 @@ class DRAW(Trainer):
         self.net = DRAWNetwork(config, rng)
         self.networks = {"draw": self.net}
         self.optimizers = {"draw": Adam(self.net, config.lr, clip_norm=config.clip_norm or None)}
+
+    def prepare(self, dataset):
+        """Without attention, start the Dense write's bias at logit(mean image) / T
+        (:func:`~minnet.models.variational.canvas_bias`, as avme; not in the paper). The attention
+        write has no bias: its canvas starts at zero, sigmoid 1/2."""
+        if not self.config.attention:
+            self.net.write_pixels.params["b"][...] = self.to_device(canvas_bias(dataset, self.config.steps))
 
     def noise(self, batch, rng=None):
         return self.normal((self.config.steps, batch, self.config.z_size), rng)

@@ -1,5 +1,6 @@
-"""What recurrent variational models of binary MNIST share (AVME, paper 001; DRAW, paper 002):
-the Gaussian latent step, and the honest evaluation of their likelihoods.
+"""What recurrent variational models of binary MNIST share (AVME, paper 001, and its baseline
+DRAW): the Gaussian latent step, the canvas' starting bias, and the honest evaluation of their
+likelihoods.
 
 The latent step
 ---------------
@@ -18,6 +19,11 @@ can hold the noise fixed (Kingma & Welling 2014, the reparametrisation)::
 
 The reconstruction term is :func:`minnet.losses.bernoulli_cross_entropy` of the final canvas'
 logits: per image ``sum_i softplus(s_i) - x_i s_i`` nats.
+
+Both models add T writes to a canvas that starts at zero. :func:`canvas_bias` starts a write
+layer's bias at ``logit(mean image) / T``, so that before training the canvas already gives
+every pixel its mean intensity (a data-dependent initialisation neither paper mentions; it
+saves the first steps of learning it).
 
 The likelihood contract
 -----------------------
@@ -137,6 +143,13 @@ class GaussianLatent(Layer):
 
 
 # -- evaluation ---------------------------------------------------------------------------------
+
+
+def canvas_bias(dataset, steps):
+    """``logit(mean image) / steps`` (784,) float32: a write bias whose ``steps`` writes sum to
+    the logits of the data's mean image (means clipped to [1e-3, 1 - 1e-3])."""
+    mean = np.clip(dataset.images.reshape(len(dataset), -1).mean(axis=0), 1e-3, 1 - 1e-3)
+    return (np.log(mean / (1 - mean)) / steps).astype(np.float32)
 
 
 def log_mean_exp(values, axis=-1):

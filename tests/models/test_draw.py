@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from minnet.backend import to_numpy
 from minnet.checkpoint import load_checkpoint, save_checkpoint
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
@@ -61,11 +62,11 @@ def test_unrolled_pass_gradients_with_attention(xp, rng):
 
 
 def test_unrolled_pass_gradients_without_attention(xp, rng):
-    """As above without attention; the two 784-wide weight matrices are checked at 30 random
+    """As above without attention; the three 784-wide weight matrices are checked at 30 random
     elements each (all of them would take minutes), every other parameter whole."""
     net, x, noise = tiny_network(xp, rng, attention=False)
     forward, backward = loss_and_gradients(net, x, noise)
-    wide = {"encoder.W", "write_pixels.W"}
+    wide = {"encoder_data.W", "encoder.W", "write_pixels.W"}
     params = net.named_parameters()
     check(forward, backward, {k: v for k, v in params.items() if k not in wide}, rtol=1e-4, atol=1e-7)
     analytic = backward((1.0,))
@@ -175,3 +176,12 @@ def test_likelihood_contract(device, data):
     before = trainer.rng.bit_generator.state
     trainer.bound_terms(images, np.random.default_rng(0))
     assert trainer.rng.bit_generator.state == before  # evaluation leaves the training noise alone
+
+
+def test_without_attention_a_new_run_starts_its_canvas_at_the_mean_image(data):
+    """T writes of the Dense write's starting bias give the logits of the mean image."""
+    trainer = build("draw", {**TINY, "attention": False}, seed=0)
+    trainer.prepare(data)
+    bias = to_numpy(trainer.net.write_pixels.params["b"])
+    mean = np.clip(data.images.reshape(len(data), -1).mean(axis=0), 1e-3, 1 - 1e-3)
+    np.testing.assert_allclose(1 / (1 + np.exp(-TINY["steps"] * bias)), mean, rtol=1e-4)
