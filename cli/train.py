@@ -92,7 +92,7 @@ RUN_OPTIONS = [
     click.Option(["--seed"], type=int, default=0, show_default=True, help="seed of weights, noise and data order"),
     click.Option(["--device"], type=click.Choice(backend.DEVICES), default="cpu", show_default=True),
     click.Option(["--out", "out"], type=click.Path(file_okay=False), help="run directory [default: runs/NAME]"),
-    click.Option(["--resume"], is_flag=True, help="continue the run in --out from its last checkpoint"),
+    click.Option(["--resume"], is_flag=True, help="continue the run in --out from its last checkpoint (only --epochs and --lr may change)"),
     click.Option(["--data-dir"], type=click.Path(), help="directory holding the four MNIST files"),
     click.Option(["--limit"], type=click.IntRange(min=1), help="train on the first N images only"),
     click.Option(["--digits"], type=DigitList(), help="train on images of these digits only, e.g. 0,1,2,3,4"),
@@ -101,6 +101,9 @@ RUN_OPTIONS = [
     ),
 ]
 RUN_KEYS = [opt.name for opt in RUN_OPTIONS]
+# What a resumed run may change: how long it trains, and its learning rate (lowering it for the
+# last epochs is common). A run resumed without them continues exactly as if never stopped.
+CHANGEABLE_ON_RESUME = {"epochs", "lr"}
 
 
 def _prepare_directory(out):
@@ -115,10 +118,12 @@ def _prepare_directory(out):
 
 
 def _resume(ctx, cls, out, values):
-    """The trainer, metadata and position of the run in ``out``, with a new epoch total."""
+    """The trainer, metadata and position of the run in ``out``, with a new epoch total and, if
+    ``--lr`` is given, a new learning rate (recorded in ``meta["lr_changes"]``)."""
     if not os.path.exists(checkpoint_path(out)):
         raise MinnetError(f"no run to resume in {out} (no {os.path.basename(checkpoint_path(out))})")
-    trainer, meta, position = restore(out)
+    new_lr = {"lr": values["lr"]} if ctx.get_parameter_source("lr") == ParameterSource.COMMANDLINE else {}
+    trainer, meta, position = restore(out, config_changes=new_lr)
     if meta["model"] != cls.name:
         raise MinnetError(f"{out} holds a {meta['model']} run, not {cls.name}")
     started_with = {
@@ -127,13 +132,18 @@ def _resume(ctx, cls, out, values):
     given = {**values, "seed": ctx.params["seed"], "limit": ctx.params["limit"], "digits": ctx.params["digits"]}
     changed = [
         name
-        for name in started_with.keys() - {"epochs"}
+        for name in started_with.keys() - CHANGEABLE_ON_RESUME
         if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
         and _as_json(given[name]) != started_with[name]
     ]
     if changed:
         flags = ", ".join("--" + name.replace("_", "-") for name in sorted(changed))
-        raise MinnetError(f"{flags} cannot change when resuming: the run keeps the settings it started with")
+        raise MinnetError(
+            f"{flags} cannot change when resuming: the run keeps the settings it started with "
+            "(only --epochs and --lr can change)"
+        )
+    if new_lr:
+        meta.setdefault("lr_changes", []).append({"epoch": position.epoch, "step": position.step, **new_lr})
     if ctx.get_parameter_source("epochs") == ParameterSource.COMMANDLINE:
         trainer.config.epochs = meta["config"]["epochs"] = values["epochs"]
     if position.epoch >= trainer.config.epochs:

@@ -37,8 +37,11 @@ def build(name, config, seed):
     return cls(config, np.random.default_rng(seed))
 
 
-def restore(path):
+def restore(path, config_changes=None):
     """``(trainer, meta, position)`` from a run directory or checkpoint file.
+
+    ``config_changes`` ({name: value}) replaces settings of the saved config before the trainer
+    is built (``meta["config"]`` gets them too): a resumed run's new learning rate.
 
     Raises MinnetError when the file is not a checkpoint, names an unknown model, or holds
     arrays that do not fit the model its config describes.
@@ -46,6 +49,7 @@ def restore(path):
     arrays, meta, position = load_run(path)
     if "model" not in meta or "config" not in meta:
         raise MinnetError(f"{path} is a minnet checkpoint but not of a trained model")
+    meta["config"].update(config_changes or {})
     trainer = build(meta["model"], meta["config"], meta.get("seed", 0))
     trainer.data = meta.get("data", {})
     try:

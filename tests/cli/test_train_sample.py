@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from minnet.checkpoint import load_checkpoint
+from minnet.models import restore
 from minnet.models.handwritten_digits import MLPGAN
 from tests.cli.conftest import assert_user_error
 
@@ -79,6 +80,17 @@ def test_resume_after_an_epoch_equals_uninterrupted(minnet_cli, tmp_path):
     _train(minnet_cli, "gan", "--epochs", 1, "--out", "split", "--stable", *FAST)
     _train(minnet_cli, "gan", "--epochs", 2, "--out", "split", "--resume")
     _assert_same_run(tmp_path / "whole/checkpoint.npz", tmp_path / "split/checkpoint.npz")
+
+
+def test_resume_can_lower_the_learning_rate_and_records_when(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "whole", *FAST)
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "split", *FAST)
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "split", "--resume", "--lr", 1e-5)
+    trainer, meta, _ = restore(tmp_path / "split")
+    assert meta["config"]["lr"] == 1e-5 and meta["lr_changes"] == [{"epoch": 1, "step": 0, "lr": 1e-5}]
+    assert {name: opt.lr for name, opt in trainer.optimizers.items()} == {"G": 1e-5, "D": 1e-5}
+    whole, split = _weights(tmp_path / "whole/checkpoint.npz"), _weights(tmp_path / "split/checkpoint.npz")
+    assert not all(np.array_equal(whole[name], split[name]) for name in whole)  # the second epoch took other steps
 
 
 def _on_call(monkeypatch, method, n, action):
@@ -198,7 +210,7 @@ def test_user_mistakes_give_one_line(minnet_cli, tmp_path, args, fragments):
 def test_mistakes_about_an_existing_run(minnet_cli, tmp_path):
     _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", *FAST)
     assert_user_error(minnet_cli("train", "gan", "--out", "run", *FAST), "already holds a run")
-    assert_user_error(minnet_cli("train", "gan", "--out", "run", "--resume", "--lr", 0.1), "--lr", "resuming")
+    assert_user_error(minnet_cli("train", "gan", "--out", "run", "--resume", "--seed", 9), "--seed", "resuming")
     assert_user_error(minnet_cli("train", "cdcgan", "--out", "run", "--resume"), "holds a gan run")
     assert_user_error(minnet_cli("sample", "run", "--label", 3), "not conditional")
     assert_user_error(minnet_cli("sample", "run", "--size", 64), "--size")
