@@ -3,10 +3,9 @@ import pytest
 
 from minnet.backend import to_numpy
 from minnet.gradcheck import check, check_layer
+from minnet.gradcheck_cases import CASES, Settings
 from minnet.layers.recurrent import LSTM, LSTMCell
 from tests.naive.lstm import lstm_sequence, lstm_step
-
-SHAPES = [(1, 1, 1), (3, 4, 2), (2, 3, 5)]  # (batch, n_in, n_hidden)
 
 
 def make_cell(xp, rng, n_in, n_hidden):
@@ -20,23 +19,11 @@ def normal(xp, rng, *shape):
     return xp.asarray(rng.standard_normal(shape))
 
 
-@pytest.mark.parametrize("batch,n_in,n_hidden", SHAPES)
-def test_cell_step_gradients(xp, rng, batch, n_in, n_hidden):
-    cell = make_cell(xp, rng, n_in, n_hidden)
-    x = normal(xp, rng, batch, n_in)
-    h_prev, c_prev = normal(xp, rng, batch, n_hidden), normal(xp, rng, batch, n_hidden)
-
-    def forward():
-        h, c = cell.forward(x, (h_prev, c_prev), train=False)
-        return h, c
-
-    def backward(gys):
-        cell.zero_grad()
-        cell.forward(x, (h_prev, c_prev))
-        gx, (gh_prev, gc_prev) = cell.backward(*gys)
-        return {"x": gx, "h_prev": gh_prev, "c_prev": gc_prev, **cell.grads}
-
-    wrt = {"x": x, "h_prev": h_prev, "c_prev": c_prev, **cell.params}
+@pytest.mark.parametrize("batch,n_in", [(1, 1), (3, 4), (2, 7)])
+def test_cell_step_gradients(device, batch, n_in):
+    """One step (input, both halves of the state, parameters), through the case ``minnet
+    gradcheck LSTMCell`` runs, at more input shapes than its default."""
+    _title, forward, backward, wrt = CASES["LSTMCell"](Settings(shape=(batch, n_in)), np.random.default_rng(0))
     check(forward, backward, wrt)
 
 
