@@ -46,7 +46,14 @@ def zeros(shape):
     return np.zeros(shape, dtype=np.float32)
 
 
-BY_NAME = {"glorot": glorot_uniform, "he": he_normal, "dcgan": normal(0.02)}
+def all_zeros(rng, shape, fan_in, fan_out):
+    """Zeros whatever the fans: for a layer whose outputs should start at their neutral values
+    (a Gaussian posterior that starts as the prior, an attention window that starts where its
+    bias puts it)."""
+    return zeros(shape)
+
+
+BY_NAME = {"glorot": glorot_uniform, "he": he_normal, "dcgan": normal(0.02), "zeros": all_zeros}
 
 
 def resolve(init):

@@ -80,7 +80,6 @@ import numpy as np
 
 from minnet.backend import to_numpy, xp_of
 from minnet.errors import MinnetError
-from minnet.init import zeros
 from minnet.layers.activations import sigmoid
 from minnet.layers.attention import Filterbank, Read, Write, check_window, initial_window
 from minnet.layers.base import Layer
@@ -294,7 +293,7 @@ class DRAWNetwork(Layer):
 def window_layer(dec_size, n, gamma, rng):
     """The Dense layer emitting the 5 window parameters from h^dec (Eq. 21): zero weights and
     a bias that tiles the image with intensity ``gamma`` (see "Making attention learn")."""
-    layer = Dense(dec_size, 5, init=lambda rng, shape, fan_in, fan_out: zeros(shape), rng=rng)
+    layer = Dense(dec_size, 5, init="zeros", rng=rng)
     layer.params["b"][...] = xp_of(layer.params["b"]).asarray(initial_window(n, SIDE, SIDE, gamma))
     return layer
 

@@ -96,16 +96,26 @@ class GaussianLatent(Layer):
         dL/dlog sigma = gz * sigma * eps + gkl * (sigma^2 - 1)
         dL/dh         = [dL/dmu, dL/dlog sigma] W^T      (and dW, db, by the Dense layer)
 
+    The Dense layer's weights and bias start at zero, so q(z | h) starts as the prior N(0, I)
+    whatever h is: KL 0, and z pure noise until the weights learn to say something. Neither
+    paper gives an initialisation. With Glorot weights instead, the first steps' posteriors sit
+    far from the prior (KL summed over the steps: 73 nats per image over DRAW's first 20 steps),
+    and the first updates go to shrinking that: ``draw --no-attention`` (batch 100, Adam 1e-3,
+    seed 0) averaged 150.7 nats per image over steps 51-100 and 135.0 over steps 101-150 from
+    Glorot weights, 134.9 and 125.5 from zeros; ``draw`` with attention did about the same
+    either way (176.2 and 175.1 over steps 101-120).
+
     Parameters
     ----------
     n_in : int
         Size of the encoder state h.
     n_latent : int
         Dimensions L of z.
+    init : the Dense layer's initializer (see :mod:`minnet.init`); zeros by default.
     rng : seed or numpy.random.Generator, for the Dense layer's initial weights.
     """
 
-    def __init__(self, n_in, n_latent, *, init="glorot", rng=None):
+    def __init__(self, n_in, n_latent, *, init="zeros", rng=None):
         super().__init__()
         self.n_latent = n_latent
         self.dense = Dense(n_in, 2 * n_latent, init=init, rng=rng)

@@ -12,7 +12,7 @@ from minnet.models.variational import GaussianLatent, importance_nll, log_mean_e
 
 
 def test_latent_step_gradient_with_the_noise_held_fixed(xp, rng):
-    layer = GaussianLatent(5, 3, rng=0).astype(np.float64)
+    layer = GaussianLatent(5, 3, init="glorot", rng=0).astype(np.float64)
     h = xp.asarray(rng.standard_normal((4, 5)))
     eps = xp.asarray(rng.standard_normal((4, 3)))
 
@@ -30,7 +30,7 @@ def test_latent_step_gradient_with_the_noise_held_fixed(xp, rng):
 
 
 def test_kl_and_log_ratio_match_closed_forms(xp, rng):
-    layer = GaussianLatent(5, 3, rng=0).astype(np.float64)
+    layer = GaussianLatent(5, 3, init="glorot", rng=0).astype(np.float64)
     h = xp.asarray(rng.standard_normal((4, 5)))
     eps = xp.asarray(rng.standard_normal((4, 3)))
     sample = layer.forward(h, eps, train=False)
@@ -48,10 +48,18 @@ def test_kl_and_log_ratio_match_closed_forms(xp, rng):
 
 
 def test_kl_is_the_expected_log_ratio_monte_carlo(rng):
-    layer = GaussianLatent(2, 2, rng=0).astype(np.float64)
+    layer = GaussianLatent(2, 2, init="glorot", rng=0).astype(np.float64)
     h = np.repeat(rng.standard_normal((1, 2)), 200_000, axis=0)
     sample = layer.forward(h, rng.standard_normal((200_000, 2)), train=False)
     assert np.isclose(-sample.log_ratio.mean(), sample.kl[0], rtol=0.01)  # KL = E_q[log q - log p]
+
+
+def test_the_posterior_starts_as_the_prior(rng):
+    layer = GaussianLatent(5, 3, rng=0)
+    eps = rng.standard_normal((4, 3)).astype(np.float32)
+    sample = layer.forward(rng.standard_normal((4, 5)).astype(np.float32), eps, train=False)
+    np.testing.assert_array_equal(sample.z, eps)
+    np.testing.assert_array_equal(sample.kl, np.zeros(4))
 
 
 def test_log_mean_exp_is_stable():
