@@ -144,7 +144,9 @@ class CSGMConfig(Config):
     pixels: int = option(16, "random pixels of each image per step (thesis: 1)", min=1, max=TRAIN_SIDE**2)
     optimizer: str = option("adam", "the weights' optimizer (thesis: sgd)", choices=("adam", "sgd"))
     lr: float = option(
-        2e-3, "the weights' step on the mean error of the pairs (thesis: sgd, 0.01 per pixel)", positive=True
+        2e-3,
+        "the weights' step on the mean error of the pairs (thesis: sgd, 0.01 per pixel, i.e. 0.01 x --pixels)",
+        positive=True,
     )
     code_lr: float = option(2.0, "SGD step size of the per-image codes L (thesis: 0.01)", positive=True)
     code_max_step: float = option(
