@@ -51,6 +51,7 @@ from harness import add_timing_arguments, set_up_cpu, time_ms, torch_device, tor
 from minnet import backend, memory  # noqa: E402
 from minnet.data import NUM_CLASSES, Dataset  # noqa: E402
 from minnet.models import build  # noqa: E402
+from minnet.models.csgm_field import COORD_SCALE  # noqa: E402
 from minnet.models.experiments_with_gans import D_SLOPE, conv_padding, feature_sides  # noqa: E402
 
 try:
@@ -254,7 +255,8 @@ def minnet_step(trainer, images, labels):
 def torch_csgm_step(trainer, net, images, labels, device):
     """CSGM's train_step (minnet.models.csgm) in torch: ``visit_steps`` times, ``pixels`` random
     pixels of each image, squared errors of g and d, one backward pass giving the weights'
-    gradients (Adam step) and the codes' (an SGD step of the per-pixel sum on each code)."""
+    gradients (Adam step) and the codes' (an SGD step of the per-pixel sum on each code, at most
+    ``code_max_step`` long)."""
     config = trainer.config
     net = net.to(device)
     adam = torch.optim.Adam(net.parameters(), lr=config.lr)
@@ -267,7 +269,7 @@ def torch_csgm_step(trainer, net, images, labels, device):
     def step():
         for _ in range(config.visit_steps):
             rows, cols = (torch.randint(0, SIDE, (n, p), device=device) for _ in range(2))
-            coords = torch.stack([2 * (cols + 0.5) / SIDE - 1, 2 * (rows + 0.5) / SIDE - 1], dim=-1)
+            coords = COORD_SCALE * torch.stack([2 * (cols + 0.5) / SIDE - 1, 2 * (rows + 0.5) / SIDE - 1], dim=-1)
             pixels = images[torch.arange(n, device=device)[:, None], rows, cols].reshape(-1)
             code = codes.clone().requires_grad_(True)
             x = torch.cat([onehot[:, None].expand(n, p, -1), code[:, None].expand(n, p, -1), coords], dim=-1)
@@ -278,7 +280,9 @@ def torch_csgm_step(trainer, net, images, labels, device):
             adam.step()
             adam.zero_grad()
             with torch.no_grad():
-                codes.sub_(config.code_lr * n * p * code.grad)
+                steps = config.code_lr * n * p * code.grad
+                norms = steps.norm(dim=1, keepdim=True).clamp(min=1e-30)
+                codes.sub_(steps * torch.clamp(config.code_max_step / norms, max=1.0))
                 visits.add_(1)
         return loss.item()
 

@@ -18,6 +18,9 @@ pixels of the per-pair gradient, read from the L-columns of the same backward pa
 
     L_i <- L_i - code_lr * sum_p d[(g - y)^2 + (d - m_i)^2]_p / dL_i
 
+with one addition: a step longer than ``code_max_step`` is shortened to that length, its
+direction kept (see Defaults).
+
 d's target (not given numerically by the thesis, which says it starts at 0 and rises linearly
 to 1 once the codes have been refined for a while): ``m_i = min(1, v_i / d_ramp)`` with ``v_i``
 the number of earlier steps that refined ``L_i`` (``per_example["visits"]``), so an image's
@@ -34,34 +37,72 @@ N --optimizer sgd --lr 0.01 --code-lr 0.01`` is the thesis' procedure, one pixel
 thesis also mentions K = 2 codes "in step 3 of training"; its pseudocode is not in the text, so
 training here refines the one code of each image.)
 
-Defaults. The thesis' values are ``--optimizer sgd --lr 0.01 --code-lr 0.01`` (no momentum).
-Measured: 3 epochs on the first 10,000 training images, B = 64, P = 64, 1 thread, mean pixel
-error of the last 20 steps (on these images a blank image scores 0.112, each digit's mean
-image 0.053):
+Defaults
+--------
+The thesis' values are ``--optimizer sgd --lr 0.01 --code-lr 0.01`` (no momentum), one pixel at
+a time. Batched, the faithful reading of "a step of 0.01 per pixel" treats an image's ``P``
+pixels as the codes do (their per-pair gradients summed) and averages over the images: SGD
+with ``--lr 0.01 P`` on the mean error (0.16 for P = 16; ``--lr`` is always the step on the
+mean). Plain ``--lr 0.01 --code-lr 0.01`` on the mean learns next to nothing (3 epochs on the
+images below, P = 64, V = 1: pixel error 0.098; a blank image scores 0.112). Measured: 3 epochs
+on the first 10,000 training images, B = 64, 1 thread, FID of 1,000 default-sampler samples
+and of renders of 1,000 trained codes (reconstructions) against the test set, pixel error of
+the last epoch; coordinates on [-1, 1] (``s = 1`` in :mod:`minnet.models.csgm_field`) and no
+step limit in these runs. Every row feeds the network the same ``B P V`` pairs per visit and
+took 15-22 s per epoch (wall, busy machine: the differences are noise):
 
-    thesis values, 1 update per batch        0.098
-    thesis values, 4 updates per batch       0.096
-    Adam 0.001, code_lr 0.01, 1 update       0.066   (codes too slow to carry the image)
-    Adam 0.001, code_lr 1.0, 1 update        0.065
-    Adam 0.001, code_lr 1.0, 4 updates       0.041   (the defaults: below the digit means; 20 s CPU)
-    Adam 0.001, code_lr 10, 1 update         0.074   (codes overshoot)
+    P   V   d_ramp  weights       code_lr  FID   reconstr.  pixel error
+    64  4    8      Adam 0.001    1        139   139        0.043   (the former defaults)
+    64  4    8      SGD 0.64      1        340   332        0.062   (the thesis' 0.01 per pixel)
+    64  4    1      Adam 0.001    1        345   345        0.064   (codes driven out: norm 11.5)
+    64  4    4      Adam 0.001    1        251   246        0.057
+    64  4   24      Adam 0.001    1        118   117        0.041
+    64  4   24      Adam 0.002    1         76    79        0.039
+    32  8   24      Adam 0.001    1         67    70        0.036
+    32  8   24      Adam 0.002    1         58    63        0.036
+    16 16   48      Adam 0.002    1         49    52        0.035
+    16 16   48      Adam 0.003    1         51    55        0.036
+    16 16   48      SGD 0.16      1        298   285        0.055   (the thesis' 0.01 per pixel)
+    16 16   48      Adam 0.002    2         40    42        0.032   (the defaults, but s = 1)
+    16 16   48      Adam 0.002    4         38    39        0.032   (codes grow: norm 8.6 vs 5.7)
+     8 32   96      Adam 0.002    2         44    47        0.032
 
-So plain SGD at 0.01 does not learn in a few epochs (the thesis ran 12 hours of per-pixel
-steps); the defaults use Adam for the weights, large SGD steps for the codes (each code gets
-only ``visit_steps`` updates per epoch) and 4 updates per visit.
+(P ``--pixels``, V ``--visit-steps``.) So SGD at the thesis' rate per pixel stays far behind
+Adam in a few epochs, and the defaults keep Adam for the weights. The reconstructions score
+about as well as the samples (also on all 60,000 images, former defaults, 3 epochs: 46.0
+against 41.4), so training, not the sampler, limits the FID at 3 epochs. What
+helps: (1) more, smaller updates per visit (every code gets V steps per epoch); (2) a slower
+rise of d's target: it is the same at all ``P`` pixels of an image, so its ``P`` gradients add
+up on the code (with ``d_ramp`` = 1 the codes' mean norm grew from 4.5 to 11.5 and the renders
+broke up); ``d_ramp = 3 V`` lets it reach 1 at the end of the third epoch; (3) larger weight
+and code steps, until the codes start to grow.
+
+On all 60,000 images (3 epochs, 1 thread) two more settings count. The coordinates' scale
+``s = 4`` (see :mod:`minnet.models.csgm_field`) sharpens the renders: reconstruction FID 34.4
+against 40.4 with ``s = 1``. And there, with ``code_lr`` 2, a few codes diverged (7 of 60,000
+with ``s = 1``, 12 with ``s = 4``, norms up to 1,425 where the others stay below 15): they
+inflate their digit's fitted covariance, so that digit's samples include blobs (accuracy 94.6%,
+FID 43.6 of 500 samples with ``s = 4``). ``code_lr`` 1 trains too slowly (FID 112 after the first
+epoch against 55), so the default ``code_max_step`` = 2 shortens the longest steps instead: at
+the end of that run, steps of code_lr 2 had median length 0.52 and 99th percentile 2.0.
+With all the defaults (3 epochs, 60,000 images, 1 thread, 98-118 s wall per epoch) no code's
+norm exceeded 12.3, and ``minnet eval --n 2000`` gave FID 26.0 (99.8% the asked digit,
+within-digit spread 0.105) for the default sampler and 38.8 (100%, 0.050) for Algorithm 2,
+against 40.1 and 51.6 for the former defaults.
 
 Generation (Section 3, Algorithm 2)
 -----------------------------------
 ``--sampler paper``: K = 2 codes from N(0, I) per image, refined with the weights fixed, d's
 target 1, the label given and no pixel values (``refine_steps`` steps of ``refine_lr``,
 rastering over the 28 x 28 pixel centres); their mean renders the image. The thesis gives no
-number of steps ("arbitrarily large"); its lr, 0.01, is the default step. Once d has learnt
-that trained codes score 1 (epoch 3 here), this gives one prototype per digit. Larger steps do
-not help: d keeps rising away from the trained codes, so after the first epoch 20 steps of 0.1
-moved codes (norm about 4.5) by 27 and 20 steps of 1.0 by 47, to d = 0.66 and 1.00, and their
-renders were white blobs, not digits. The default ``--sampler gaussian`` (beyond the thesis) draws each code from
-a Gaussian fitted to the trained codes of the training images of that digit (their mean and
-covariance), which keeps the variety of the training set.
+number of steps ("arbitrarily large"); its lr, 0.01, is the default step. As d learns that
+trained codes score near 1 (by epoch 2 here), this gives close to one prototype per digit.
+Larger steps do not help: d keeps rising away from the trained codes, so (former defaults)
+after the first epoch 20 steps of 0.1 moved codes (norm about 4.5) by 27 and 20 steps of 1.0
+by 47, to d = 0.66 and 1.00, and their renders were white blobs, not digits. The default
+``--sampler gaussian`` (beyond the thesis) draws each code from a Gaussian fitted to the
+trained codes of the training images of that digit (their mean and covariance), which keeps
+the variety of the training set.
 """
 
 import dataclasses
@@ -100,14 +141,21 @@ FIGURE_SIZE = 300
 class CSGMConfig(Config):
     epochs: int = option(10, "passes over the training set (the thesis trained for 12 hours)", min=1)
     batch_size: int = option(64, "images per step (thesis: 1)", min=1)
-    pixels: int = option(64, "random pixels of each image per step (thesis: 1)", min=1, max=TRAIN_SIDE**2)
+    pixels: int = option(16, "random pixels of each image per step (thesis: 1)", min=1, max=TRAIN_SIDE**2)
     optimizer: str = option("adam", "the weights' optimizer (thesis: sgd)", choices=("adam", "sgd"))
-    lr: float = option(1e-3, "the weights' learning rate (thesis: 0.01 with sgd)", positive=True)
-    code_lr: float = option(1.0, "SGD step size of the per-image codes L (thesis: 0.01)", positive=True)
-    visit_steps: int = option(
-        4, "steps on each batch, fresh pixels each (Algorithm 1's loop over an image's pixels)", min=1
+    lr: float = option(
+        2e-3,
+        "the weights' step on the mean error of the pairs (thesis: sgd, 0.01 per pixel, i.e. 0.01 x --pixels)",
+        positive=True,
     )
-    d_ramp: int = option(8, "steps refining an image's L over which d's target rises from 0 to 1", min=1)
+    code_lr: float = option(2.0, "SGD step size of the per-image codes L (thesis: 0.01)", positive=True)
+    code_max_step: float = option(
+        2.0, "longest step of one code L (beyond the thesis: keeps a code from diverging)", positive=True
+    )
+    visit_steps: int = option(
+        16, "steps on each batch, fresh pixels each (Algorithm 1's loop over an image's pixels)", min=1
+    )
+    d_ramp: int = option(48, "steps refining an image's L over which d's target rises from 0 to 1", min=1)
     refine_steps: int = option(10, "Algorithm 2 (--sampler paper): refinement steps per code", min=0)
     refine_lr: float = option(0.01, "Algorithm 2: step size of the refinement", positive=True)
     eval_samples: int = option(500, "samples per sampler for the FID/accuracy measured each epoch (0: none)", min=0)
@@ -157,6 +205,13 @@ class CSGM(Trainer):
         logs = [self._pixel_step(images, labels, at) for _ in range(self.config.visit_steps)]
         return {key: sum(log[key] for log in logs) / len(logs) for key in logs[0]}
 
+    def code_steps(self, gradients):
+        """code_lr * dE/dL_i per code (n, 20), each shortened to norm ``code_max_step`` at most."""
+        xp = backend.xp_of(gradients)
+        steps = self.config.code_lr * gradients
+        norms = xp.linalg.norm(steps, axis=1, keepdims=True)
+        return steps * xp.minimum(1.0, self.config.code_max_step / xp.maximum(norms, 1e-30))
+
     def _pixel_step(self, images, labels, at):
         """Eqs. 3.2-3.4 once, on ``pixels`` random pixels of each image (rows ``at``)."""
         config, xp = self.config, backend.xp()
@@ -175,7 +230,7 @@ class CSGM(Trainer):
         gx = self.net.backward(xp.stack([grad_d, grad_g], axis=1))  # Eq. 3.2: dE/dw and dE/dX
         self.optimizers["net"].step()  # Eq. 3.3
         per_pair = gx[:, CODES].reshape(n, config.pixels, CODE_SIZE) * pairs  # gradients of single pairs
-        self.per_example["codes"][at] = codes - config.code_lr * per_pair.sum(axis=1)  # Eq. 3.4
+        self.per_example["codes"][at] = codes - self.code_steps(per_pair.sum(axis=1))  # Eq. 3.4
         self.per_example["visits"][at] = visits + 1
         return {"pixel_loss": float(pixel_loss), "d_loss": float(d_loss)}
 
