@@ -92,7 +92,10 @@ RUN_OPTIONS = [
     click.Option(["--seed"], type=int, default=0, show_default=True, help="seed of weights, noise and data order"),
     click.Option(["--device"], type=click.Choice(backend.DEVICES), default="cpu", show_default=True),
     click.Option(["--out", "out"], type=click.Path(file_okay=False), help="run directory [default: runs/NAME]"),
-    click.Option(["--resume"], is_flag=True, help="continue the run in --out from its last checkpoint (only --epochs and --lr may change)"),
+    click.Option(
+        ["--resume"], is_flag=True,
+        help="continue the run in --out from its last checkpoint (only --epochs and --lr may change)",
+    ),
     click.Option(["--data-dir"], type=click.Path(), help="directory holding the four MNIST files"),
     click.Option(["--limit"], type=click.IntRange(min=1), help="train on the first N images only"),
     click.Option(["--digits"], type=DigitList(), help="train on images of these digits only, e.g. 0,1,2,3,4"),
