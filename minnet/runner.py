@@ -77,8 +77,10 @@ def checkpoint_path(run_dir):
 
 
 def save_run_checkpoint(run_dir, trainer, position, meta):
-    """Write the trainer's state and the run's metadata; ``meta`` holds model/config/seed."""
-    save_checkpoint(checkpoint_path(run_dir), trainer.state(), {**meta, "position": dataclasses.asdict(position)})
+    """Write the trainer's state and the run's metadata (``meta`` holds model/config/seed; the
+    trainer's ``model_format`` is added, see :func:`minnet.models.restore`)."""
+    info = {**meta, "model_format": trainer.model_format, "position": dataclasses.asdict(position)}
+    save_checkpoint(checkpoint_path(run_dir), trainer.state(), info)
 
 
 def sample_grid(trainer, seed, n_per_row=10):

@@ -50,6 +50,12 @@ def restore(path, config_changes=None):
     if "model" not in meta or "config" not in meta:
         raise MinnetError(f"{path} is a minnet checkpoint but not of a trained model")
     meta["config"].update(config_changes or {})
+    cls = trainer_class(meta["model"])
+    if meta.get("model_format", 1) != cls.model_format:
+        raise MinnetError(
+            f"{path} holds a {cls.name} run of format {meta.get('model_format', 1)}, and this minnet reads "
+            f"format {cls.model_format} ({cls.model_format_change}): train it again"
+        )
     trainer = build(meta["model"], meta["config"], meta.get("seed", 0))
     trainer.data = meta.get("data", {})
     try:

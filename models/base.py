@@ -83,6 +83,10 @@ class Trainer:
     curves : {png file name: [log keys]} of metrics.jsonl, drawn after each epoch
     epoch_curves : {png file name: [keys]} of epochs.jsonl (what ``end_of_epoch`` returns),
         drawn after each epoch against the epoch number
+    model_format, model_format_change : the version of what this model's checkpoints mean,
+        saved with every checkpoint, and one line on what its last increase changed. Raise it when
+        a change would make earlier checkpoints load into a different model without an error
+        (a new meaning for an input, say): :func:`minnet.models.restore` then refuses them.
     """
 
     name = ""
@@ -96,6 +100,8 @@ class Trainer:
     binarize = None
     curves = {}
     epoch_curves = {}
+    model_format = 1
+    model_format_change = ""
 
     def __init__(self, config, rng):
         self.config = config

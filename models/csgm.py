@@ -169,6 +169,8 @@ class CSGM(Trainer):
     conditional = True
     any_resolution = True
     samplers = SAMPLERS
+    model_format = 2
+    model_format_change = "format 2 puts the image's coordinates on [-4, 4], not [-1, 1]"
     curves = {"losses.png": ["pixel_loss", "d_loss"]}
     epoch_curves = {
         "fid.png": ["fid", "paper_fid"],

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from minnet import backend, gradcheck
+from minnet.checkpoint import save_checkpoint
 from minnet.data import load_mnist
+from minnet.errors import MinnetError
 from minnet.layers.base import input_gradients_only
-from minnet.models import build
+from minnet.models import build, restore
 from minnet.models.csgm_field import (
     CODE_SIZE,
     CODES,
@@ -196,3 +198,12 @@ def test_checkpoint_holds_every_code_and_resume_is_exact(tmp_path):
         np.testing.assert_array_equal(resumed.net.state_dict()[name], value)
     for folder in ("samples", "samples-paper", "render-300px"):
         assert (tmp_path / "halves" / folder / "epoch-002.png").is_file()
+
+
+def test_a_checkpoint_from_before_the_coordinate_change_is_refused(tmp_path):
+    """A run saved before ``model_format`` 2 put the image on [-4, 4] would render nonsense:
+    restore says so instead of loading it."""
+    trainer = build("csgm", QUICK_FIGURES, seed=0)
+    save_checkpoint(tmp_path / "old.npz", trainer.state(), {"model": "csgm", "config": QUICK_FIGURES, "seed": 0})
+    with pytest.raises(MinnetError, match=r"format 1, .* reads format 2 .*\[-4, 4\].*train it again"):
+        restore(tmp_path / "old.npz")
