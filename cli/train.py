@@ -122,7 +122,7 @@ def _prepare_directory(out):
 
 def _resume(ctx, cls, out, values):
     """The trainer, metadata and position of the run in ``out``, with a new epoch total and, if
-    ``--lr`` is given, a new learning rate (recorded in ``meta["lr_changes"]``)."""
+    ``--lr`` is given, a new learning rate (recorded in ``meta["lr_changes"]`` by ``restore``)."""
     if not os.path.exists(checkpoint_path(out)):
         raise MinnetError(f"no run to resume in {out} (no {os.path.basename(checkpoint_path(out))})")
     new_lr = {"lr": values["lr"]} if ctx.get_parameter_source("lr") == ParameterSource.COMMANDLINE else {}
@@ -145,8 +145,6 @@ def _resume(ctx, cls, out, values):
             f"{flags} cannot change when resuming: the run keeps the settings it started with "
             "(only --epochs and --lr can change)"
         )
-    if new_lr:
-        meta.setdefault("lr_changes", []).append({"epoch": position.epoch, "step": position.step, **new_lr})
     if ctx.get_parameter_source("epochs") == ParameterSource.COMMANDLINE:
         trainer.config.epochs = meta["config"]["epochs"] = values["epochs"]
     if position.epoch >= trainer.config.epochs:

@@ -41,7 +41,9 @@ def restore(path, config_changes=None):
     """``(trainer, meta, position)`` from a run directory or checkpoint file.
 
     ``config_changes`` ({name: value}) replaces settings of the saved config before the trainer
-    is built (``meta["config"]`` gets them too): a resumed run's new learning rate.
+    is built: a resumed run's new learning rate. Each value that differs from the saved one goes
+    into ``meta["config"]`` and is recorded with the run's position in ``meta["<name>_changes"]``
+    (``lr_changes``); a value equal to the saved one changes nothing.
 
     Raises MinnetError when the file is not a checkpoint, names an unknown model, or holds
     arrays that do not fit the model its config describes.
@@ -49,7 +51,10 @@ def restore(path, config_changes=None):
     arrays, meta, position = load_run(path)
     if "model" not in meta or "config" not in meta:
         raise MinnetError(f"{path} is a minnet checkpoint but not of a trained model")
-    meta["config"].update(config_changes or {})
+    changed = {name: value for name, value in (config_changes or {}).items() if meta["config"].get(name) != value}
+    meta["config"].update(changed)
+    for name, value in changed.items():
+        meta.setdefault(f"{name}_changes", []).append({"epoch": position.epoch, "step": position.step, name: value})
     cls = trainer_class(meta["model"])
     if meta.get("model_format", 1) != cls.model_format:
         raise MinnetError(

@@ -93,6 +93,13 @@ def test_resume_can_lower_the_learning_rate_and_records_when(minnet_cli, tmp_pat
     assert not all(np.array_equal(whole[name], split[name]) for name in whole)  # the second epoch took other steps
 
 
+def test_resume_with_the_same_learning_rate_records_no_change(minnet_cli, tmp_path):
+    _train(minnet_cli, "gan", "--epochs", 1, "--out", "run", *FAST)
+    lr = restore(tmp_path / "run")[1]["config"]["lr"]
+    _train(minnet_cli, "gan", "--epochs", 2, "--out", "run", "--resume", "--lr", lr)
+    assert "lr_changes" not in restore(tmp_path / "run")[1]
+
+
 def _on_call(monkeypatch, method, n, action):
     """Make ``MLPGAN.<method>`` run ``action()`` before its ``n``-th call; returns the original."""
     original = getattr(MLPGAN, method)
