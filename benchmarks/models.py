@@ -10,12 +10,11 @@ batch size: one D update, on real images and on G's samples (and, for the matchi
 ``cdcgan``, on real images under wrong labels), then ``g_steps`` G updates, each a G forward
 pass (the first reuses the D step's samples), a D forward pass, the backward pass through D into
 G and an Adam step on G; D's gradient from the G step is discarded. For ``csgm`` (paper 000) a
-step is ``visit_steps`` updates on ``pixels`` random pixels of each image, each one forward and
-one backward pass of its network giving the weights' Adam step and the per-image codes' SGD step.
-The torch step is the same
-networks written with ``torch.nn`` (same layers, sizes, BatchNorm, LeakyReLU 0.2 and Dropout)
-and the same passes, losses, Adam settings and gradient clipping. The parameter counts of the
-two are printed and must agree.
+step is ``visit_steps`` updates on ``pixels`` pixels of each image (all 784 once, by default),
+each one forward and one backward pass of its network giving the weights' Adam step and the
+per-image codes' SGD step. The torch step is the same networks written with ``torch.nn`` (same
+layers, sizes, BatchNorm, LeakyReLU 0.2 and Dropout) and the same passes, losses, Adam settings
+and gradient clipping. The parameter counts of the two are printed and must agree.
 
 ``abp``'s step (alternating back-propagation, paper 002) is its L = 10 Langevin steps on the
 batch's codes Z, each a forward pass of the generator and a backward pass for dL/dZ only
@@ -253,10 +252,10 @@ def minnet_step(trainer, images, labels):
 
 
 def torch_csgm_step(trainer, net, images, labels, device):
-    """CSGM's train_step (minnet.models.csgm) in torch: ``visit_steps`` times, ``pixels`` random
-    pixels of each image, squared errors of g and d, one backward pass giving the weights'
-    gradients (Adam step) and the codes' (an SGD step of the per-pixel sum on each code, at most
-    ``code_max_step`` long)."""
+    """CSGM's train_step (minnet.models.csgm) in torch: ``visit_steps`` times, the next ``pixels``
+    pixels of each image in a random order of its 784, squared errors of g and d, one backward
+    pass giving the weights' gradients (clipped at ``clip_norm``, then an Adam step) and the
+    codes' (an SGD step of the per-pixel sum on each code, at most ``code_max_step`` long)."""
     config = trainer.config
     net = net.to(device)
     adam = torch.optim.Adam(net.parameters(), lr=config.lr)
@@ -267,8 +266,11 @@ def torch_csgm_step(trainer, net, images, labels, device):
     n, p = len(images), config.pixels
 
     def step():
-        for _ in range(config.visit_steps):
-            rows, cols = (torch.randint(0, SIDE, (n, p), device=device) for _ in range(2))
+        rounds = -(-config.visit_steps * p // SIDE**2)  # each image's pixels in random order, as pixel_order
+        order = torch.cat([torch.argsort(torch.rand(n, SIDE**2, device=device), dim=1) for _ in range(rounds)], 1)
+        for visit_step in range(config.visit_steps):
+            flat = order[:, visit_step * p : (visit_step + 1) * p]
+            rows, cols = flat // SIDE, flat % SIDE
             coords = COORD_SCALE * torch.stack([2 * (cols + 0.5) / SIDE - 1, 2 * (rows + 0.5) / SIDE - 1], dim=-1)
             pixels = images[torch.arange(n, device=device)[:, None], rows, cols].reshape(-1)
             code = codes.clone().requires_grad_(True)
@@ -277,6 +279,8 @@ def torch_csgm_step(trainer, net, images, labels, device):
             d_target = torch.clamp(visits / config.d_ramp, max=1).repeat_interleave(p)
             loss = F.mse_loss(out[:, 1], pixels) + F.mse_loss(out[:, 0], d_target)
             loss.backward()
+            if config.clip_norm:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), config.clip_norm)
             adam.step()
             adam.zero_grad()
             with torch.no_grad():

@@ -6,8 +6,8 @@ the pixel's value. A digit is the function ``A -> g``, so it renders at any reso
 
 Training (Algorithm 1, Eqs. 3.2-3.4)
 ------------------------------------
-Every training image ``i`` owns a code ``L_i ~ N(0, I_20)`` (``per_example["codes"]``). A step
-takes ``B`` images (``--batch-size``) and ``P`` random pixels of each (``--pixels``), and on
+Every training image ``i`` owns a code ``L_i ~ N(0, I_20)`` (``per_example["codes"]``). An
+update takes ``B`` images (``--batch-size``) and ``P`` pixels of each (``--pixels``), and on
 the ``B P`` pairs minimises the squared errors (Eq. 3.2)
 
     E = mean over pairs of (g - y)^2 + (d - m_i)^2
@@ -26,8 +26,11 @@ to 1 once the codes have been refined for a while): ``m_i = min(1, v_i / d_ramp)
 the number of earlier steps that refined ``L_i`` (``per_example["visits"]``), so an image's
 first visit targets 0, and from its ``d_ramp``-th on, 1.
 
-Algorithm 1 iterates over one entry's pixels many times ("for an arbitrarily large number N");
-here a batch takes ``visit_steps`` such updates in a row, each on fresh random pixels.
+Algorithm 1 iterates over one entry's pixels ("for an arbitrarily large number N"); here a
+batch's visit is ``V = visit_steps`` updates in a row, each on the next ``P`` pixels of a random
+order of each image's 784, so no pixel comes twice before all have come once. With the defaults,
+V P = 49 x 16 = 784: a visit shows each pixel of its images once, and an epoch each of the
+60,000 x 784 (image, pixel) pairs once.
 
 Against the thesis' one pixel at a time: the weights move once per ``B P`` pairs on the mean
 of their gradients (an SGD step of the same size per pair, ``B P`` times fewer of them), and a
@@ -74,7 +77,7 @@ against 41.4), so training, not the sampler, limits the FID at 3 epochs. What
 helps: (1) more, smaller updates per visit (every code gets V steps per epoch); (2) a slower
 rise of d's target: it is the same at all ``P`` pixels of an image, so its ``P`` gradients add
 up on the code (with ``d_ramp`` = 1 the codes' mean norm grew from 4.5 to 11.5 and the renders
-broke up); ``d_ramp = 3 V`` lets it reach 1 at the end of the third epoch; (3) larger weight
+broke up); ``d_ramp = 3 V`` let it reach 1 at the end of the third epoch; (3) larger weight
 and code steps, until the codes start to grow.
 
 On all 60,000 images (3 epochs, 1 thread) two more settings count. The coordinates' scale
@@ -85,10 +88,35 @@ inflate their digit's fitted covariance, so that digit's samples include blobs (
 FID 43.6 of 500 samples with ``s = 4``). ``code_lr`` 1 trains too slowly (FID 112 after the first
 epoch against 55), so the default ``code_max_step`` = 2 shortens the longest steps instead: at
 the end of that run, steps of code_lr 2 had median length 0.52 and 99th percentile 2.0.
-With all the defaults (3 epochs, 60,000 images, 1 thread, 98-118 s wall per epoch) no code's
-norm exceeded 12.3, and ``minnet eval --n 2000`` gave FID 26.0 (99.8% the asked digit,
-within-digit spread 0.105) for the default sampler and 38.8 (100%, 0.050) for Algorithm 2,
-against 40.1 and 51.6 for the former defaults.
+With those settings and 16 updates of 16 random pixels per visit (3 epochs, 60,000 images, 1
+thread, 98-118 s wall per epoch), ``minnet eval --n 2000`` gave FID 26.0 for the default
+sampler against 38.8 for Algorithm 2.
+
+Then the visit. 16 x 16 pairs show an image 256 of its 784 pixels per epoch, so the default
+became V = 49: each visit shows every pixel once, in a random order per image, and an epoch
+each (image, pixel) pair once, at 3 times the cost; ``d_ramp = 2 V`` lets d's target reach 1 at
+the end of the second epoch, so Algorithm 2's d has trained at its final target for the third.
+On the first 10,000 images, 3 epochs, ``minnet eval --n 1000``:
+
+    V   d_ramp  s/epoch  FID default  FID paper  spread default  spread paper
+    16   48      16       38.5         39.2       0.094           0.042
+    49   48      52       10.5         29.2       0.114           0.038
+    49   98      50        9.2         29.1       0.116           0.039
+    49  147      52        9.1         35.5       0.113           0.041
+
+On all 60,000 images the longer visits brought rare excursions: during the second epoch, as
+d's target climbs to 1, a few codes (0.1% of them at its end) lay where the network's
+activations grow 5-10 times per layer and the whole render is far below 0 (down to -76), so
+that one update's mean pixel error jumped to 10^4 and Adam carried the jolt into the weights:
+FID 66 at the end of epoch 2, after 24.5 for epoch 1 (500 samples; 7.7 again after epoch 3).
+Shorter code steps (``code_max_step`` 1) did not stop the excursions (FID 32.9 after epoch
+2). Clipping the weights' gradient at norm 1 (``clip_norm``, beyond the thesis; at the end of
+epoch 2 the median norm is 0.12, the 99th percentile 0.75) keeps such an update from throwing
+the weights off: 20.1 after epoch 2. The excursions remain single updates, a few per epoch,
+and show as spikes in ``losses.png``. With all the defaults (3 epochs, 60,000 images, 1
+thread, 291-374 s wall per epoch) ``minnet eval --n 2000`` gave FID 5.9 (99.6% the asked
+digit, within-digit spread 0.125) for the default sampler and 41.8 (100%, 0.040) for
+Algorithm 2; with ``--seed 1``, 6.4 (99.5%, 0.125) and 38.0 (100%, 0.040).
 
 Generation (Section 3, Algorithm 2)
 -----------------------------------
@@ -148,14 +176,20 @@ class CSGMConfig(Config):
         "the weights' step on the mean error of the pairs (thesis: sgd, 0.01 per pixel, i.e. 0.01 x --pixels)",
         positive=True,
     )
+    clip_norm: float = option(
+        1.0, "clip the weights' global gradient norm to this (beyond the thesis; 0: off)", min=0.0
+    )
     code_lr: float = option(2.0, "SGD step size of the per-image codes L (thesis: 0.01)", positive=True)
     code_max_step: float = option(
         2.0, "longest step of one code L (beyond the thesis: keeps a code from diverging)", positive=True
     )
     visit_steps: int = option(
-        16, "steps on each batch, fresh pixels each (Algorithm 1's loop over an image's pixels)", min=1
+        49,
+        "updates on each batch, each on the next --pixels of an image's pixels in random order "
+        "(Algorithm 1's loop over an image's pixels: 49 x 16 = all 784)",
+        min=1,
     )
-    d_ramp: int = option(48, "steps refining an image's L over which d's target rises from 0 to 1", min=1)
+    d_ramp: int = option(98, "steps refining an image's L over which d's target rises from 0 to 1", min=1)
     refine_steps: int = option(10, "Algorithm 2 (--sampler paper): refinement steps per code", min=0)
     refine_lr: float = option(0.01, "Algorithm 2: step size of the refinement", positive=True)
     eval_samples: int = option(500, "samples per sampler for the FID/accuracy measured each epoch (0: none)", min=0)
@@ -182,10 +216,8 @@ class CSGM(Trainer):
         super().__init__(config, rng)
         self.net = build_network(rng)
         self.networks = {"net": self.net}
-        if config.optimizer == "adam":
-            self.optimizers = {"net": Adam(self.net, lr=config.lr)}
-        else:
-            self.optimizers = {"net": SGD(self.net, lr=config.lr)}
+        optimizer = Adam if config.optimizer == "adam" else SGD
+        self.optimizers = {"net": optimizer(self.net, lr=config.lr, clip_norm=config.clip_norm or None)}
 
     def prepare(self, dataset):
         """Per training image: its code L ~ N(0, I) (Section 4), its digit, its visit count."""
@@ -204,8 +236,23 @@ class CSGM(Trainer):
         fresh random pixels of each image. Logs the means over those steps."""
         at = backend.to_device(np.asarray(indices, dtype=np.int64))
         labels = backend.to_device(np.asarray(labels))
-        logs = [self._pixel_step(images, labels, at) for _ in range(self.config.visit_steps)]
+        order = self.pixel_order(len(images))
+        pixels = self.config.pixels
+        logs = [
+            self._pixel_step(images, labels, at, order[:, step * pixels : (step + 1) * pixels])
+            for step in range(self.config.visit_steps)
+        ]
         return {key: sum(log[key] for log in logs) / len(logs) for key in logs[0]}
+
+    def pixel_order(self, n):
+        """int (n, V P): the flat pixels (row * 28 + column) each of ``n`` images shows its
+        visit's V = ``visit_steps`` updates, P = ``pixels`` each: every image's 784 pixels in
+        a random order, so that no pixel comes twice before all have come once."""
+        side = TRAIN_SIDE**2
+        wanted = self.config.visit_steps * self.config.pixels
+        rounds = -(-wanted // side)
+        every_pixel = np.tile(np.arange(side), (n, 1))
+        return np.concatenate([self.rng.permuted(every_pixel, axis=1) for _ in range(rounds)], axis=1)[:, :wanted]
 
     def code_steps(self, gradients):
         """code_lr * dE/dL_i per code (n, 20), each shortened to norm ``code_max_step`` at most."""
@@ -214,24 +261,23 @@ class CSGM(Trainer):
         norms = xp.linalg.norm(steps, axis=1, keepdims=True)
         return steps * xp.minimum(1.0, self.config.code_max_step / xp.maximum(norms, 1e-30))
 
-    def _pixel_step(self, images, labels, at):
-        """Eqs. 3.2-3.4 once, on ``pixels`` random pixels of each image (rows ``at``)."""
-        config, xp = self.config, backend.xp()
-        n, pairs = len(images), len(images) * config.pixels
-        rows = self.rng.integers(0, TRAIN_SIDE, (n, config.pixels))
-        cols = self.rng.integers(0, TRAIN_SIDE, (n, config.pixels))
+    def _pixel_step(self, images, labels, at, flat_pixels):
+        """Eqs. 3.2-3.4 once, on the pixels ``flat_pixels`` (n, P) of each image (rows ``at``)."""
+        xp = backend.xp()
+        (n, p), pairs = flat_pixels.shape, flat_pixels.size
+        rows, cols = np.divmod(flat_pixels, TRAIN_SIDE)
         coords = self.to_device(np.stack([pixel_centre(cols), pixel_centre(rows)], axis=-1))
         pixels = self.to_device(images[np.arange(n)[:, None], rows, cols].reshape(-1))
         codes = self.per_example["codes"][at]
         visits = self.per_example["visits"][at]
-        d_target = xp.repeat(self.d_targets(visits), config.pixels)
+        d_target = xp.repeat(self.d_targets(visits), p)
 
         out = self.net.forward(inputs(labels, codes, coords))
         pixel_loss, grad_g = squared_error(out[:, 1], pixels)  # means over the B P pairs
         d_loss, grad_d = squared_error(out[:, 0], d_target)
         gx = self.net.backward(xp.stack([grad_d, grad_g], axis=1))  # Eq. 3.2: dE/dw and dE/dX
         self.optimizers["net"].step()  # Eq. 3.3
-        per_pair = gx[:, CODES].reshape(n, config.pixels, CODE_SIZE) * pairs  # gradients of single pairs
+        per_pair = gx[:, CODES].reshape(n, p, CODE_SIZE) * pairs  # gradients of single pairs
         self.per_example["codes"][at] = codes - self.code_steps(per_pair.sum(axis=1))  # Eq. 3.4
         self.per_example["visits"][at] = visits + 1
         return {"pixel_loss": float(pixel_loss), "d_loss": float(d_loss)}

@@ -99,9 +99,9 @@ def test_training_moves_each_code_by_its_pixels_gradient(data):
     visits = trainer.per_example["visits"][rows]
     net = build_network(np.random.default_rng(0)).astype(np.float64)
     net.load_state_dict(trainer.net.state_dict())
-    draws = np.random.default_rng()
-    draws.bit_generator.state = trainer.rng.bit_generator.state  # the pixels the step will pick
-    pick_rows, pick_cols = (draws.integers(0, 28, (32, SMALL["pixels"])) for _ in range(2))
+    state = trainer.rng.bit_generator.state
+    pick_rows, pick_cols = np.divmod(trainer.pixel_order(32), 28)  # the pixels the step will pick
+    trainer.rng.bit_generator.state = state
     coords = np.stack([pixel_centre(pick_cols), pixel_centre(pick_rows)], axis=-1)
     pixels = x[np.arange(32)[:, None], pick_rows, pick_cols].reshape(-1)
     d_target = np.repeat(trainer.d_targets(visits), SMALL["pixels"])
@@ -115,6 +115,25 @@ def test_training_moves_each_code_by_its_pixels_gradient(data):
     trainer.train_step(x, y, rows)
     moved = (codes_before - trainer.per_example["codes"][rows])[:3] / trainer.config.code_lr
     np.testing.assert_allclose(moved, gradient, rtol=2e-2, atol=2e-3 * np.abs(gradient).max())
+
+
+@pytest.mark.parametrize("visit_steps, pixels", [(49, 16), (3, 400)])
+def test_a_visit_shows_every_pixel_once_before_any_twice(visit_steps, pixels):
+    """Algorithm 1's pass over an image's pixels: 49 x 16 = 784 draws are each pixel once; 3 x
+    400 = 1,200 are every pixel once, then 416 distinct ones; images get different orders."""
+    trainer = build("csgm", {**SMALL, "visit_steps": visit_steps, "pixels": pixels}, seed=0)
+    order = trainer.pixel_order(5)
+    assert order.shape == (5, visit_steps * pixels)
+    for image in order:
+        np.testing.assert_array_equal(np.sort(image[:784]), np.arange(784))
+        assert len(set(image[784:])) == len(image[784:])
+    assert not np.array_equal(order[0], order[1])
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_the_weights_gradient_is_clipped_unless_clip_norm_is_zero(optimizer):
+    assert build("csgm", {**SMALL, "optimizer": optimizer}, seed=0).optimizers["net"].clip_norm == 1.0
+    assert build("csgm", {**SMALL, "optimizer": optimizer, "clip_norm": 0}, seed=0).optimizers["net"].clip_norm is None
 
 
 def test_a_code_step_is_shortened_to_code_max_step(device):
