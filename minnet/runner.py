@@ -48,6 +48,7 @@ SAMPLES_BY_EPOCH = "samples-by-epoch.png"
 EVAL_FILE = "eval.json"  # written by minnet eval
 GRID_SEED = 2**31 - 1  # the fixed noise for the per-epoch sample grids
 MAX_EPOCHS_SIDE_BY_SIDE = 6
+LOG_AXIS_SPAN = 100  # a curve figure whose positive values span this factor gets a log y axis
 
 
 @dataclasses.dataclass
@@ -226,7 +227,9 @@ def draw_figures(run_dir, trainer, seed, epoch):
 
 
 def _draw_curves(run_dir, name, curves, records, x_key):
-    """One PNG per entry of ``curves`` ({file: [keys]}), each key's values against ``x_key``."""
+    """One PNG per entry of ``curves`` ({file: [keys]}), each key's values against ``x_key``; on
+    a log y axis when its values are all positive and span a factor of LOG_AXIS_SPAN or more
+    (a loss falling by decades, or one spike, still leaves the rest of the curve readable)."""
     for filename, keys in curves.items():
         series = {
             k: ([r[x_key] for r in records if k in r], [r[k] for r in records if k in r]) for k in keys
@@ -239,7 +242,15 @@ def _draw_curves(run_dir, name, curves, records, x_key):
                 title=f"{name}: {', '.join(series)}",
                 xlabel="training step" if x_key == "step" else "epoch",
                 ylabel=os.path.splitext(filename)[0],
+                logy=_spans_decades([y for _, ys in series.values() for y in ys]),
             )
+
+
+def _spans_decades(values):
+    """True when the finite ``values`` are all positive and the largest is LOG_AXIS_SPAN times
+    the smallest or more."""
+    finite = [v for v in values if math.isfinite(v)]
+    return bool(finite) and min(finite) > 0 and max(finite) >= LOG_AXIS_SPAN * min(finite)
 
 
 def _read_grid(path):
