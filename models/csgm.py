@@ -36,22 +36,23 @@ Against the thesis' one pixel at a time: the weights move once per ``B P`` pairs
 of their gradients (an SGD step of the same size per pair, ``B P`` times fewer of them), and a
 code moves once per update on the sum of its ``P`` pixels' gradients (the ``P`` per-pixel steps
 the thesis would take, all computed at one point). ``--batch-size 1 --pixels 1 --visit-steps
-N --optimizer sgd --lr 0.01 --code-lr 0.01`` is the thesis' procedure, one pixel at a time. (The
-thesis also mentions K = 2 codes "in step 3 of training"; its pseudocode is not in the text, so
-training here refines the one code of each image.)
+N --optimizer sgd --lr 0.01 --code-lr 0.01 --clip-norm 0`` is the thesis' procedure, one pixel
+at a time. (The thesis also mentions K = 2 codes "in step 3 of training"; its pseudocode is
+not in the text, so training here refines the one code of each image.)
 
 Defaults
 --------
-The thesis' values are ``--optimizer sgd --lr 0.01 --code-lr 0.01`` (no momentum), one pixel at
-a time. Batched, the faithful reading of "a step of 0.01 per pixel" treats an image's ``P``
-pixels as the codes do (their per-pair gradients summed) and averages over the images: SGD
-with ``--lr 0.01 P`` on the mean error (0.16 for P = 16; ``--lr`` is always the step on the
-mean). Plain ``--lr 0.01 --code-lr 0.01`` on the mean learns next to nothing (3 epochs on the
-images below, P = 64, V = 1: pixel error 0.098; a blank image scores 0.112). Measured: 3 epochs
-on the first 10,000 training images, B = 64, 1 thread, FID of 1,000 default-sampler samples
-and of renders of 1,000 trained codes (reconstructions) against the test set, pixel error of
-the last epoch; coordinates on [-1, 1] (``s = 1`` in :mod:`minnet.models.csgm_field`) and no
-step limit in these runs. Every row feeds the network the same ``B P V`` pairs per visit and
+The thesis' values are ``--optimizer sgd --lr 0.01 --code-lr 0.01 --clip-norm 0`` (no momentum,
+no clipping), one pixel at a time. Batched, the faithful reading of "a step of 0.01 per pixel"
+treats an image's ``P`` pixels as the codes do (their per-pair gradients summed) and averages
+over the images: SGD with ``--lr 0.01 P`` on the mean error (0.16 for P = 16; ``--lr`` is
+always the step on the mean). Plain ``--lr 0.01 --code-lr 0.01`` on the mean learns next to
+nothing (3 epochs on the images below, P = 64, V = 1: pixel error 0.098; a blank image scores
+0.112). Measured: 3 epochs on the first 10,000 training images, B = 64, 1 thread, FID of 1,000
+default-sampler samples and of renders of 1,000 trained codes (reconstructions) against the
+test set, pixel error of the last epoch; coordinates on [-1, 1] (``s = 1`` in
+:mod:`minnet.models.csgm_field`), random pixels (with replacement) and no step limit or
+clipping in these runs. Every row feeds the network the same ``B P V`` pairs per visit and
 took 15-22 s per epoch (wall, busy machine: the differences are noise):
 
     P   V   d_ramp  weights       code_lr  FID   reconstr.  pixel error
@@ -245,9 +246,9 @@ class CSGM(Trainer):
         return {key: sum(log[key] for log in logs) / len(logs) for key in logs[0]}
 
     def pixel_order(self, n):
-        """int (n, V P): the flat pixels (row * 28 + column) each of ``n`` images shows its
-        visit's V = ``visit_steps`` updates, P = ``pixels`` each: every image's 784 pixels in
-        a random order, so that no pixel comes twice before all have come once."""
+        """int (n, V P): per image, the flat pixels (row * 28 + column) its visit's V =
+        ``visit_steps`` updates take, P = ``pixels`` at a time: the image's 784 pixels in a
+        random order (then a new order, if V P > 784), so none comes twice before all came once."""
         side = TRAIN_SIDE**2
         wanted = self.config.visit_steps * self.config.pixels
         rounds = -(-wanted // side)
