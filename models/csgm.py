@@ -113,11 +113,12 @@ FID 66 at the end of epoch 2, after 24.5 for epoch 1 (500 samples; 7.7 again aft
 Shorter code steps (``code_max_step`` 1) did not stop the excursions (FID 32.9 after epoch
 2). Clipping the weights' gradient at norm 1 (``clip_norm``, beyond the thesis; at the end of
 epoch 2 the median norm is 0.12, the 99th percentile 0.75) keeps such an update from throwing
-the weights off: 20.1 after epoch 2. The excursions remain single updates, a few per epoch,
-and show as spikes in ``losses.png``. With all the defaults (3 epochs, 60,000 images, 1
-thread, 291-374 s wall per epoch) ``minnet eval --n 2000`` gave FID 5.9 (99.6% the asked
-digit, within-digit spread 0.125) for the default sampler and 41.8 (100%, 0.040) for
-Algorithm 2; with ``--seed 1``, 6.4 (99.5%, 0.125) and 38.0 (100%, 0.040).
+the weights off: 20.1 after epoch 2. The excursions remain single updates, a few per epoch
+through epoch 10, and show as spikes in ``losses.png``; the FID per epoch shows no trace of
+them. With all the defaults (3 epochs, 60,000 images, 1 thread, 291-374 s wall per epoch)
+``minnet eval --n 2000`` gave FID 5.9 (99.6% the asked digit, within-digit spread 0.125) for
+the default sampler and 41.8 (100%, 0.040) for Algorithm 2; with ``--seed 1``, 6.4 (99.5%,
+0.125) and 38.0 (100%, 0.040).
 
 Generation (Section 3, Algorithm 2)
 -----------------------------------
