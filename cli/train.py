@@ -201,7 +201,7 @@ def train_model(ctx, cls, values):
     which = f" of digits {','.join(map(str, digits))}" if digits else ""
     click.echo(
         f"training {cls.name} ({parameters:,} parameters) on {len(dataset):,} {dataset.source} MNIST images{which} "
-        f"for {epochs} epochs on {run['device']}; run in {out}"
+        f"for {epochs} epoch{'s' if epochs != 1 else ''} on {run['device']}; run in {out}"
     )
     try:
         run_training(
