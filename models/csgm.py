@@ -171,7 +171,7 @@ FIGURE_SIZE = 300
 class CSGMConfig(Config):
     epochs: int = option(10, "passes over the training set (the thesis trained for 12 hours)", min=1)
     batch_size: int = option(64, "images per step (thesis: 1)", min=1)
-    pixels: int = option(16, "random pixels of each image per step (thesis: 1)", min=1, max=TRAIN_SIDE**2)
+    pixels: int = option(16, "pixels of each image per update (thesis: 1)", min=1, max=TRAIN_SIDE**2)
     optimizer: str = option("adam", "the weights' optimizer (thesis: sgd)", choices=("adam", "sgd"))
     lr: float = option(
         2e-3,
@@ -234,8 +234,8 @@ class CSGM(Trainer):
         return backend.xp_of(visits).minimum(1.0, visits / self.config.d_ramp).astype(np.float32)
 
     def train_step(self, images, labels, indices=None):
-        """Algorithm 1 on a batch: ``visit_steps`` times Eqs. 3.2-3.4, each on ``pixels``
-        fresh random pixels of each image. Logs the means over those steps."""
+        """Algorithm 1 on a batch: ``visit_steps`` times Eqs. 3.2-3.4, each on the next
+        ``pixels`` pixels of each image's :meth:`pixel_order`. Logs the means over those steps."""
         at = backend.to_device(np.asarray(indices, dtype=np.int64))
         labels = backend.to_device(np.asarray(labels))
         order = self.pixel_order(len(images))
