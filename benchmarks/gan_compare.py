@@ -21,11 +21,11 @@ import os
 import statistics
 import sys
 
-from minnet import images
-from minnet.checkpoint import load_checkpoint
 from minnet.cli.main import cli
+from minnet.figures import images
 from minnet.models import restore
-from minnet.runner import EPOCHS, checkpoint_path, read_jsonl, sample_grid
+from minnet.training.checkpoint import load_checkpoint
+from minnet.training.runner import EPOCHS, checkpoint_path, read_jsonl, sample_grid
 
 MODELS = ("gan-linear", "gan-conv", "gan-conv-pool", "gan-lstm")
 

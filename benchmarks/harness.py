@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from minnet import backend, threads
+from minnet import backend
+from minnet.speed import threads
 
 
 def time_ms(step, repeats=20, warmup=3, synchronize=lambda: None, clock=time.perf_counter, warmup_s=0.3):

@@ -47,11 +47,12 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import add_timing_arguments, set_up_cpu, time_ms, torch_device, torch_synchronize  # noqa: E402
 
-from minnet import backend, memory  # noqa: E402
+from minnet import backend  # noqa: E402
 from minnet.data import NUM_CLASSES, Dataset  # noqa: E402
 from minnet.models import build  # noqa: E402
 from minnet.models.csgm_field import COORD_SCALE  # noqa: E402
 from minnet.models.experiments_with_gans import D_SLOPE, conv_padding, feature_sides  # noqa: E402
+from minnet.speed import memory
 
 try:
     import torch
@@ -431,7 +432,7 @@ def main(argv=None):
     clock = set_up_cpu(args, torch, "training steps")
     if not on_gpu:
         kept = memory.keep_freed_memory()  # as minnet train does; torch's CPU tensors come from malloc too
-        print(f"freed memory kept for reuse (minnet.memory): {'yes' if kept else 'no (not glibc)'}")
+        print(f"freed memory kept for reuse (minnet.speed.memory): {'yes' if kept else 'no (not glibc)'}")
     if torch is not None:
         torch.manual_seed(0)
     if against is None:

@@ -1,6 +1,6 @@
 """``minnet eval CHECKPOINT``: how good a trained model's samples are, printed and saved.
 
-Every metric of :mod:`minnet.metrics` that applies to the model is computed on ``--n``
+Every metric of :mod:`minnet.evaluation.metrics` that applies to the model is computed on ``--n``
 samples, in the space of the shipped MNIST classifier (:mod:`minnet.models.classifier`),
 against the MNIST test set. The FID is printed beside its floor, the FID of ``n`` real
 training images against the same test set: the score of a perfect model with that many
@@ -20,7 +20,7 @@ of images of the importance-sampled estimate, and both are recorded.
 
 The classifier, the test set and the floor are loaded or computed once per process, so
 ``minnet report --evaluate`` pays for them once for all runs (the test set's feature
-statistics are still computed once per run: :class:`minnet.metrics.EvaluationContext` keeps
+statistics are still computed once per run: :class:`minnet.evaluation.metrics.EvaluationContext` keeps
 them per context).
 """
 
@@ -32,13 +32,14 @@ import os
 import click
 import numpy as np
 
-from minnet import backend, metrics
+from minnet import backend
 from minnet.data import load_mnist
+from minnet.evaluation import metrics
 from minnet.fileio import atomic_write
 from minnet.models import restore
 from minnet.models.classifier import load_classifier
-from minnet.report import format_value
-from minnet.runner import EVAL_FILE
+from minnet.report.tables import format_value
+from minnet.training.runner import EVAL_FILE
 
 
 def run_directory(path):
@@ -57,7 +58,7 @@ def _classifier_and_test_set(data_dir, device, batch_size, digits):
 
 @functools.cache
 def _fid_floor(data_dir, device, n, batch_size, digits):
-    """:func:`minnet.metrics.fid_floor`: ``n`` real training images against the test set."""
+    """:func:`minnet.evaluation.metrics.fid_floor`: ``n`` real training images against the test set."""
     classifier, _, test_statistics = _classifier_and_test_set(data_dir, device, batch_size, digits)
     train = load_mnist("train_full", data_dir=data_dir, digits=digits)
     return metrics.fid_floor(classifier, train.images, test_statistics, n=n, batch_size=batch_size)

@@ -2,10 +2,11 @@
 
 import click
 
-from minnet import backend, metrics
+from minnet import backend
 from minnet.cli.evaluate import evaluate_run
+from minnet.evaluation import metrics
 from minnet.models import TRAINERS
-from minnet.report import find_runs, read_run, write_report
+from minnet.report.build import find_runs, read_run, write_report
 
 
 @click.command()

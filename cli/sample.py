@@ -5,11 +5,12 @@ import os
 import click
 import numpy as np
 
-from minnet import backend, images
+from minnet import backend
 from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
+from minnet.evaluation.metrics import draw_samples
+from minnet.figures import images
 from minnet.fileio import atomic_write
-from minnet.metrics import draw_samples
 from minnet.models import restore
 
 DEFAULT_SAMPLES = 100

@@ -18,8 +18,8 @@ from minnet.data.load import check_digits
 from minnet.errors import MinnetError
 from minnet.models import TRAINERS, build, restore, trainer_class
 from minnet.models.base import config_to_dict
-from minnet.runner import checkpoint_path, steps_per_epoch
-from minnet.runner import train as run_training
+from minnet.training.runner import checkpoint_path, steps_per_epoch
+from minnet.training.runner import train as run_training
 
 
 class IntList(click.ParamType):

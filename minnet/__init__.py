@@ -7,7 +7,7 @@ of them, ``minnet.models`` reproduces generative models of MNIST digits from pap
 import os
 
 # OpenBLAS's idle threads spin for about 2**28 cycles (~0.1 s) after each matrix product
-# before they sleep, holding the cores that minnet.threads wants for the copies between the
+# before they sleep, holding the cores that minnet.speed.threads wants for the copies between the
 # products. 2**16 cycles (~20 us) lets them go; a product that follows at once still finds
 # them awake. It must be set before NumPy loads OpenBLAS, so it is set here; a value the user
 # chose is kept. See minnet/threads.py.

@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from minnet import kernels
 from minnet.backend import to_numpy, xp_of
 from minnet.errors import MinnetError
+from minnet.speed import kernels
 
 
 class NonFiniteError(MinnetError):

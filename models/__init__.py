@@ -14,7 +14,7 @@ from minnet.models.csgm import CSGM
 from minnet.models.draw import DRAW
 from minnet.models.experiments_with_gans import LSTMGAN, ConvGAN, ConvPoolGAN, LinearGAN
 from minnet.models.handwritten_digits import CDCGAN, MLPGAN
-from minnet.runner import load_run
+from minnet.training.runner import load_run
 
 TRAINERS = {
     cls.name: cls

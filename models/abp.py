@@ -70,16 +70,17 @@ import dataclasses
 
 import numpy as np
 
-from minnet import backend, images
+from minnet import backend
 from minnet.backend import to_numpy
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
+from minnet.evaluation.metrics import register_metric
+from minnet.figures import images
 from minnet.layers.activations import ReLU, Tanh
 from minnet.layers.base import Sequential, input_gradients_only
 from minnet.layers.conv import Deconv2d
 from minnet.layers.dense import Dense
 from minnet.layers.shape import Reshape
-from minnet.metrics import register_metric
 from minnet.models.base import Config, Trainer, option
 from minnet.optim import Adam
 

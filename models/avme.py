@@ -39,9 +39,9 @@ import os
 
 import numpy as np
 
-from minnet import images as pictures
 from minnet.backend import xp_of
 from minnet.data import NUM_CLASSES
+from minnet.figures import images as pictures
 from minnet.layers.activations import sigmoid
 from minnet.layers.base import Layer
 from minnet.layers.dense import Dense

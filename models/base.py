@@ -1,7 +1,7 @@
 """What every trainer shares: its configuration, its networks and optimizers, its state.
 
 A trainer owns the networks of one paper's model and knows how to take one training step on
-a batch and how to draw samples. The command line and :mod:`minnet.runner` drive any trainer
+a batch and how to draw samples. The command line and :mod:`minnet.training.runner` drive any trainer
 through this interface alone::
 
     trainer = Trainer(config, rng)          # config: the trainer's Config dataclass
@@ -123,7 +123,7 @@ class Trainer:
         raise NotImplementedError
 
     def end_of_epoch(self, run):
-        """After each epoch (``run``: :class:`minnet.runner.EpochContext`): write the model's own
+        """After each epoch (``run``: :class:`minnet.training.runner.EpochContext`): write the model's own
         figures into ``run.run_dir`` and return ``{name: float}`` for that epoch's line of
         epochs.jsonl (validation measures, say). Default: nothing."""
         return {}

@@ -1,6 +1,6 @@
 """The MNIST classifier that judges generated digits: a small LeNet made of minnet layers.
 
-Sample-quality measures (:mod:`minnet.metrics`) need a network that knows what digits look
+Sample-quality measures (:mod:`minnet.evaluation.metrics`) need a network that knows what digits look
 like: its penultimate activations are the feature space of the Fréchet distance ("FID"), its
 predictions read the digit a sample shows. This module defines that network, trains it, and
 loads the weights shipped beside it (``classifier.npz``).
@@ -32,9 +32,9 @@ import time
 import numpy as np
 
 from minnet import backend
-from minnet.checkpoint import load_checkpoint, save_checkpoint
 from minnet.data import NUM_CLASSES, load_mnist
 from minnet.errors import MinnetError
+from minnet.evaluation.metrics import in_batches
 from minnet.layers.activations import ReLU
 from minnet.layers.base import Sequential
 from minnet.layers.conv import Conv2d
@@ -43,10 +43,10 @@ from minnet.layers.dropout import Dropout
 from minnet.layers.pooling import MaxPool2d
 from minnet.layers.shape import Flatten
 from minnet.losses import softmax_cross_entropy
-from minnet.metrics import in_batches
 from minnet.models.base import config_from_dict
 from minnet.optim import Adam
-from minnet.progress import ProgressBar, format_seconds
+from minnet.training.checkpoint import load_checkpoint, save_checkpoint
+from minnet.training.progress import ProgressBar, format_seconds
 
 SHIPPED_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifier.npz")
 IMAGE_SIZE = 28
@@ -98,7 +98,7 @@ def build_networks(config, rng):
 
 
 class Classifier:
-    """A trained (or training) MNIST classifier; a :class:`minnet.metrics.FeatureExtractor`.
+    """A trained (or training) MNIST classifier; a :class:`minnet.evaluation.metrics.FeatureExtractor`.
 
     Parameters
     ----------

@@ -140,9 +140,10 @@ import os
 
 import numpy as np
 
-from minnet import backend, images
+from minnet import backend
 from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
+from minnet.figures import images
 from minnet.losses import squared_error
 from minnet.models.base import Config, Trainer, option
 from minnet.models.csgm_field import (
@@ -157,7 +158,7 @@ from minnet.models.csgm_field import (
 )
 from minnet.models.csgm_metrics import epoch_measures
 from minnet.optim import SGD, Adam
-from minnet.runner import GRID_SEED
+from minnet.training.runner import GRID_SEED
 
 PAPER = "000: Komoni, Continuous Space Generative Model"
 SAMPLERS = ("gaussian", "paper")

@@ -8,7 +8,7 @@ digits present:
 
 0 when every render of a digit is the same image; 0.156 for the 10,000 MNIST test digits
 (0.143 for the first 500). ``minnet eval`` reports it, FID and accuracy for the default sampler (the
-``fid``, ``conditional_accuracy`` of :mod:`minnet.metrics`) and, as ``paper_*``, for Algorithm
+``fid``, ``conditional_accuracy`` of :mod:`minnet.evaluation.metrics`) and, as ``paper_*``, for Algorithm
 2 (``--sampler paper``), on the same number of samples.
 """
 
@@ -17,7 +17,7 @@ import functools
 import numpy as np
 
 from minnet.data import NUM_CLASSES, load_mnist
-from minnet.metrics import (
+from minnet.evaluation.metrics import (
     EvaluationContext,
     evaluate,
     frechet_distance,
@@ -102,7 +102,7 @@ def _classifier_and_test(data_dir):
 
 
 def epoch_measures(trainer, run, n_samples):
-    """Every measure that applies to csgm (:func:`minnet.metrics.evaluate`), on ``n_samples`` samples
+    """Every measure that applies to csgm (:func:`minnet.evaluation.metrics.evaluate`), on ``n_samples`` samples
     per sampler (seed: the run's), against the test set; {} when ``n_samples`` is 0."""
     if n_samples == 0:
         return {}

@@ -43,7 +43,7 @@ noise, so the trainer's own generator is left alone; no parameter is changed)::
 A conditional trainer (``conditional = True``) takes ``labels=`` (N,) in both and bounds
 -log p(x | y); the test metrics below skip it, the validation bound is logged for it too.
 
-Metrics (registered with :func:`minnet.metrics.register_metric` for every trainer with
+Metrics (registered with :func:`minnet.evaluation.metrics.register_metric` for every trainer with
 ``bound_terms``; computed on ``context.binary_test_images``, the statically binarized test
 set, in nats per image, lower is better):
 
@@ -66,9 +66,9 @@ import numpy as np
 from minnet.backend import to_numpy, xp_of
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
+from minnet.evaluation.metrics import register_metric
 from minnet.layers.base import Layer
 from minnet.layers.dense import Dense
-from minnet.metrics import register_metric
 
 EVAL_BATCH = 500  # images per call to bound_terms
 IMPORTANCE_ROWS = 2_000  # images x samples per call to log_importance_weights

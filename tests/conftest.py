@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from minnet import backend, threads
+from minnet import backend
+from minnet.speed import threads
 
 
 def _xp_params():
@@ -54,7 +55,7 @@ def rng():
 
 @pytest.fixture
 def three_threads(monkeypatch):
-    """Three threads (minnet.threads), and every range worth splitting however small."""
+    """Three threads (minnet.speed.threads), and every range worth splitting however small."""
     monkeypatch.setattr(threads, "MIN_ELEMENTS", 1)
     previous = threads.count()
     threads.set_count(3)

@@ -3,9 +3,9 @@ import os
 import numpy as np
 import pytest
 
-from minnet.checkpoint import load_checkpoint, save_checkpoint
 from minnet.errors import MinnetError
-from minnet.runner import load_run
+from minnet.training.checkpoint import load_checkpoint, save_checkpoint
+from minnet.training.runner import load_run
 
 
 def test_round_trip(tmp_path):

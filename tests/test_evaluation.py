@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from minnet import metrics
 from minnet.data import load_mnist
+from minnet.evaluation import metrics
 from minnet.models.classifier import load_classifier
 
 N_SAMPLES = 300

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minnet import images, plots
 from minnet.errors import MinnetError
+from minnet.figures import images, plots
 
 
 def _read_png(path):

@@ -1,6 +1,6 @@
 """Every CUDA kernel minnet has compiles: NVRTC on the CPU, no GPU needed (marker ``gpu_compile``).
 
-The sources are the translation units CuPy itself would compile (:func:`minnet.kernels.cuda_source`),
+The sources are the translation units CuPy itself would compile (:func:`minnet.speed.kernels.cuda_source`),
 so a typo in a kernel fails here instead of at its first call on a GPU. Skipped where CuPy or
 NVRTC is not installed (CI's plain ``pip install -e '.[test]'``; ``.[gpu-compile]`` adds them).
 """
@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 import minnet
-from minnet import kernels
+from minnet.speed import kernels
 
 
 def _nvrtc_available():
-    """CuPy with the internals minnet.kernels.cuda_source uses (CuPy 14), and a loadable NVRTC."""
+    """CuPy with the internals minnet.speed.kernels.cuda_source uses (CuPy 14), and a loadable NVRTC."""
     try:
         from cupy._core import _kernel, core
         from cupy_backends.cuda.libs import nvrtc
@@ -83,7 +83,7 @@ def test_the_source_is_what_cupy_generates():
 
 
 def test_no_kernel_is_built_outside_the_registry():
-    """Every CUDA kernel goes through minnet.kernels, so the tests above see all of them."""
+    """Every CUDA kernel goes through minnet.speed.kernels, so the tests above see all of them."""
     root = pathlib.Path(minnet.__file__).parent.parent
     pattern = re.compile(r"\b(ElementwiseKernel|ReductionKernel|RawKernel|RawModule)\(")
     outside = [

@@ -4,7 +4,7 @@ import resource
 import numpy as np
 import pytest
 
-from minnet import memory
+from minnet.speed import memory
 
 BLOCK = 6_000_000  # float32s: a 24 MB array, as large as a convolution's columns
 

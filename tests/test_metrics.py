@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from minnet import metrics
 from minnet.errors import MinnetError
+from minnet.evaluation import metrics
 
 
 class StandInClassifier:

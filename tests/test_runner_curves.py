@@ -2,7 +2,8 @@
 
 import pytest
 
-from minnet import images, runner
+from minnet.figures import images
+from minnet.training import runner
 
 
 @pytest.mark.parametrize(

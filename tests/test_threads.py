@@ -4,7 +4,7 @@ import threading
 import numpy as np
 import pytest
 
-from minnet import threads
+from minnet.speed import threads
 
 
 @pytest.mark.parametrize("length", [1, 2, 3, 7, 100])

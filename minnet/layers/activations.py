@@ -18,9 +18,9 @@ On the GPU, LeakyReLU's forward and backward are single fused CuPy kernels.
 import numpy as np
 import scipy.special
 
-from minnet import kernels
 from minnet.backend import xp_of
 from minnet.layers.base import Layer
+from minnet.speed import kernels
 
 
 def sigmoid(x):

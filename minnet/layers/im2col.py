@@ -30,9 +30,9 @@ than with the batch leading, (C, k, k, B, Ho, Wo), and as fast as channels-last 
 
 CPU: ``im2col`` pads into a batch-last buffer, takes a ``sliding_window_view`` of it (no copy)
 and copies that once; ``col2im`` adds k*k strided slices, one per kernel offset. Both, and the
-two reorderings, share the channels out among threads (:mod:`minnet.threads`), since NumPy
+two reorderings, share the channels out among threads (:mod:`minnet.speed.threads`), since NumPy
 copies on one core while the matrix products use them all.
-GPU (CuPy): one kernel each (:mod:`minnet.kernels`). ``col2im`` *gathers* — each image pixel
+GPU (CuPy): one kernel each (:mod:`minnet.speed.kernels`). ``col2im`` *gathers* — each image pixel
 sums the column entries that came from it — so no two threads write the same address and no
 atomics are needed; its threads run over the pixels batch-last, so that the reads of ``col``
 (four per pixel for k=4, s=2) are coalesced and only the one write per pixel is strided.
@@ -41,8 +41,8 @@ atomics are needed; its threads run over the pixels batch-last, so that the read
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from minnet import kernels, threads
 from minnet.backend import xp_of
+from minnet.speed import kernels, threads
 
 
 def window_positions(size, k, stride, pad):
@@ -114,7 +114,7 @@ def to_batch_last(a, out=None):
 
     Writes into ``out`` (any view of that shape, e.g. the interior of a padded buffer) when
     given, else into a new array, and returns it. On the CPU the channels are shared out
-    among threads (:mod:`minnet.threads`); on the GPU it is one transposed copy.
+    among threads (:mod:`minnet.speed.threads`); on the GPU it is one transposed copy.
     """
     xp = xp_of(a)
     if out is None:

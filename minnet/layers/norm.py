@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from minnet import kernels
 from minnet.backend import xp_of
 from minnet.errors import MinnetError, ShapeError
 from minnet.layers.base import Layer
+from minnet.speed import kernels
 
 
 class BatchNorm(Layer):

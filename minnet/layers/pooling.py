@@ -10,7 +10,6 @@ gradients of the windows it won. The NumPy path is the reference the GPU one is 
 
 import numpy as np
 
-from minnet import kernels
 from minnet.backend import xp_of
 from minnet.errors import ShapeError
 from minnet.layers.base import Layer
@@ -23,6 +22,7 @@ from minnet.layers.im2col import (
     to_batch_first,
     to_batch_last,
 )
+from minnet.speed import kernels
 
 
 class MaxPool2d(Layer):

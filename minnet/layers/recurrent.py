@@ -28,10 +28,10 @@ import numpy as np
 from scipy.special import expit
 
 from minnet import init as initializers
-from minnet import kernels
 from minnet.backend import xp_of
 from minnet.layers.accumulate import add_transposed_product
 from minnet.layers.base import Layer
+from minnet.speed import kernels
 
 
 class LSTMCell(Layer):

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from minnet.checkpoint import load_checkpoint
 from minnet.cli import evaluate
+from minnet.training.checkpoint import load_checkpoint
 
 
 @pytest.fixture(autouse=True)

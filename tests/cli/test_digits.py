@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from minnet.checkpoint import load_checkpoint
 from minnet.data import load_mnist
+from minnet.training.checkpoint import load_checkpoint
 from tests.cli.conftest import assert_user_error
 
 FAST = ["--limit", 128, "--batch-size", 64, "--log-every", 1]

@@ -7,9 +7,9 @@ import signal
 import numpy as np
 import pytest
 
-from minnet.checkpoint import load_checkpoint
 from minnet.models import restore
 from minnet.models.handwritten_digits import MLPGAN
+from minnet.training.checkpoint import load_checkpoint
 from tests.cli.conftest import assert_user_error
 
 FAST = ["--limit", 256, "--batch-size", 64, "--log-every", 1]

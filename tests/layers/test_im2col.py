@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from minnet import threads
 from minnet.backend import to_numpy
 from minnet.layers.im2col import col2im, im2col, output_size, to_batch_first, to_batch_last
+from minnet.speed import threads
 
 # (B, C, H, W, k, stride, pad): odd sizes, strides above and below k, kernels 1..5
 CASES = [
@@ -76,7 +76,7 @@ def test_im2col_returns_a_new_writable_array(xp, rng, k, stride, pad):
 
 @pytest.mark.parametrize("B,C,H,W,k,stride,pad", CASES + [(3, 7, 9, 9, 3, 2, 1)])
 def test_threads_give_the_same_result_as_one(three_threads, rng, B, C, H, W, k, stride, pad):
-    """Channels shared out among threads (minnet.threads) change nothing, not even rounding."""
+    """Channels shared out among threads (minnet.speed.threads) change nothing, not even rounding."""
     x = rng.standard_normal((B, C, H, W))
 
     def lower_and_raise():

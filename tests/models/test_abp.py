@@ -12,7 +12,7 @@ from minnet.layers.base import Sequential
 from minnet.layers.dense import Dense
 from minnet.models import build
 from minnet.models.abp import build_generator, langevin_step, log_posterior_gradient
-from minnet.runner import EPOCHS, load_run, train
+from minnet.training.runner import EPOCHS, load_run, train
 
 TINY = {"z_dim": 4, "hidden": 8, "channels": (2, 3), "eval_steps": 5, "eval_images": 32, "batch_size": 32}
 

@@ -6,10 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from minnet import metrics
-from minnet.checkpoint import save_checkpoint
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
+from minnet.evaluation import metrics
 from minnet.models import classifier as classifier_module
 from minnet.models.classifier import (
     SHIPPED_WEIGHTS,
@@ -20,6 +19,7 @@ from minnet.models.classifier import (
     random_shifts,
     train_classifier,
 )
+from minnet.training.checkpoint import save_checkpoint
 
 
 @pytest.fixture(scope="module")

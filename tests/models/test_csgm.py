@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from minnet import backend, gradcheck
-from minnet.checkpoint import save_checkpoint
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
 from minnet.layers.base import input_gradients_only
@@ -23,7 +22,8 @@ from minnet.models.csgm_field import (
     render,
 )
 from minnet.models.csgm_metrics import within_digit_std
-from minnet.runner import checkpoint_path, load_run, train
+from minnet.training.checkpoint import save_checkpoint
+from minnet.training.runner import checkpoint_path, load_run, train
 
 SMALL = {"batch_size": 32, "pixels": 16, "visit_steps": 2, "d_ramp": 4, "refine_steps": 2, "eval_samples": 0}
 

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from minnet.backend import to_numpy
-from minnet.checkpoint import load_checkpoint, save_checkpoint
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
 from minnet.gradcheck import check
 from minnet.losses import bernoulli_cross_entropy
 from minnet.models import build, restore
 from minnet.models.variational import log_mean_exp
+from minnet.training.checkpoint import load_checkpoint, save_checkpoint
 from tests.cli.conftest import (
     assert_user_error,
     minnet_cli,  # noqa: F401  # the fixture the CLI tests below take

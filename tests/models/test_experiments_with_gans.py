@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from minnet import gradcheck
-from minnet.checkpoint import save_checkpoint
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
 from minnet.layers.dense import Dense
@@ -21,6 +20,7 @@ from minnet.models.experiments_with_gans import (
     RepeatSteps,
     RowsToImage,
 )
+from minnet.training.checkpoint import save_checkpoint
 from tests.cli.conftest import assert_user_error, minnet_cli  # noqa: F401  (minnet_cli is a fixture)
 
 # Small networks, so that a few steps of each model take well under a second.

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from minnet.checkpoint import save_checkpoint
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
 from minnet.losses import bce_with_logits
 from minnet.models import build, restore
 from minnet.models.gan import discriminator_loss, real_probability
 from minnet.optim import NonFiniteError
+from minnet.training.checkpoint import save_checkpoint
 
 SMALL = {"gan": {"batch_size": 64}, "cdcgan": {"batch_size": 64, "channels": 8}}
 

@@ -13,7 +13,7 @@ import pytest
 from minnet import backend
 from minnet.data import load_mnist
 from minnet.models.base import Config, Trainer
-from minnet.runner import EPOCHS, checkpoint_path, load_run, train
+from minnet.training.runner import EPOCHS, checkpoint_path, load_run, train
 
 
 class VisitCounter(Trainer):

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from minnet import metrics
 from minnet.backend import to_numpy
+from minnet.evaluation import metrics
 from minnet.gradcheck import check
 from minnet.models.variational import GaussianLatent, importance_nll, log_mean_exp
 

@@ -3,12 +3,12 @@
 * :func:`image_grid` tiles a stack of digits into one uint8 picture; :func:`save_grid` writes it.
 * :func:`side_by_side` puts several grids in a row with a caption above each (e.g. one grid
   per epoch, as in the papers' "samples across training" figures).
-* :func:`plot_curves`, the line plots of losses and metrics, lives in :mod:`minnet.plots`
+* :func:`plot_curves`, the line plots of losses and metrics, lives in :mod:`minnet.figures.plots`
   and is importable from here too.
 
 Every PNG is written atomically: to a temporary file in the target directory, then renamed
 over the target, so a reader (or a crash) never sees half a file. A missing or unwritable
-directory raises :class:`~minnet.errors.MinnetError`. Text and files: :mod:`minnet.drawing`.
+directory raises :class:`~minnet.errors.MinnetError`. Text and files: :mod:`minnet.figures.drawing`.
 """
 
 import math
@@ -16,9 +16,9 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from minnet import drawing
 from minnet.backend import to_numpy
-from minnet.plots import plot_curves
+from minnet.figures import drawing
+from minnet.figures.plots import plot_curves
 
 __all__ = ["image_grid", "plot_curves", "save_grid", "side_by_side"]
 

@@ -2,7 +2,7 @@
 
 Axes with round-numbered ticks (linear or logarithmic), a title, a legend placed where no
 curve runs, and antialiasing by drawing large and shrinking. Text and files:
-:mod:`minnet.drawing`.
+:mod:`minnet.figures.drawing`.
 """
 
 import math
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from minnet import drawing
 from minnet.backend import to_numpy
+from minnet.figures import drawing
 
 # Line colours, in order: matplotlib's default "tab10" palette.
 PALETTE = (

@@ -7,7 +7,7 @@ table of every run at the top, then per run its model and paper, settings, train
 metrics and figures. The figures are copied into the output folder (``<run name>/<file>``),
 so the report can be moved or published as it is.
 
-What is read from a run directory (see :mod:`minnet.runner`)::
+What is read from a run directory (see :mod:`minnet.training.runner`)::
 
     checkpoint.npz         meta: model, config, seed, data, device, position (epoch, seconds)
     eval.json              written by ``minnet eval``; without it the run is "not evaluated"
@@ -15,8 +15,8 @@ What is read from a run directory (see :mod:`minnet.runner`)::
     samples-by-epoch.png   grids across training
     *.png                  every other picture: the trainer's curves (losses, confidence, ...)
 
-The contents of the tables are made in :mod:`minnet.report_tables`, the HTML page (its CSS
-inline, no JavaScript) in :mod:`minnet.report_html`; the Markdown twin is short and is here.
+The contents of the tables are made in :mod:`minnet.report.tables`, the HTML page (its CSS
+inline, no JavaScript) in :mod:`minnet.report.html`; the Markdown twin is short and is here.
 """
 
 import dataclasses
@@ -27,21 +27,18 @@ import shutil
 
 from minnet.errors import MinnetError
 from minnet.fileio import atomic_write
-from minnet.report_html import render_html
-from minnet.report_tables import (  # noqa: F401 (format_value and the constants: minnet.report's API as before)
-    NOT_APPLICABLE,
-    NOT_EVALUATED,
+from minnet.report.html import render_html
+from minnet.report.tables import (
     evaluation_note,
     figure_link,
     figure_path,
-    format_value,
     metrics_rows,
     run_line,
     settings_rows,
     subtitle,
     summary_rows,
 )
-from minnet.runner import CHECKPOINT, EVAL_FILE, SAMPLES_BY_EPOCH, epoch_grids, load_run
+from minnet.training.runner import CHECKPOINT, EVAL_FILE, SAMPLES_BY_EPOCH, epoch_grids, load_run
 
 HTML_FILE = "index.html"
 MARKDOWN_FILE = "README.md"

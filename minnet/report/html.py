@@ -1,9 +1,9 @@
-"""The report as one HTML page: CSS inline, no JavaScript (see :mod:`minnet.report`)."""
+"""The report as one HTML page: CSS inline, no JavaScript (see :mod:`minnet.report.build`)."""
 
 import html
 import urllib.parse
 
-from minnet.report_tables import (
+from minnet.report.tables import (
     NOT_APPLICABLE,
     NOT_EVALUATED,
     evaluation_note,

@@ -44,7 +44,7 @@ import numpy as np
 from minnet.backend import to_numpy
 from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
-from minnet.frechet import feature_statistics, frechet_distance
+from minnet.evaluation.frechet import feature_statistics, frechet_distance
 
 DEFAULT_SAMPLES = 10_000
 DEFAULT_BATCH_SIZE = 500
@@ -87,7 +87,7 @@ class GenerativeModel(Protocol):
 
 
 # ---------------------------------------------------------------------------- Fréchet distance
-# frechet_distance and feature_statistics are in minnet.frechet (imported above).
+# frechet_distance and feature_statistics are in minnet.evaluation.frechet (imported above).
 
 
 def image_statistics(extractor, images, batch_size=DEFAULT_BATCH_SIZE):

@@ -34,11 +34,13 @@ import time
 import numpy as np
 from PIL import Image
 
-from minnet import backend, images, memory
-from minnet.checkpoint import load_checkpoint, save_checkpoint
+from minnet import backend
 from minnet.errors import MinnetError
+from minnet.figures import images
 from minnet.fileio import atomic_write
-from minnet.progress import ProgressBar, format_seconds
+from minnet.speed import memory
+from minnet.training.checkpoint import load_checkpoint, save_checkpoint
+from minnet.training.progress import ProgressBar, format_seconds
 
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.jsonl"
@@ -288,7 +290,7 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
     Returns the final :class:`Position`. Ctrl-C, once the step under way is done, saves a checkpoint and re-raises
     ``KeyboardInterrupt``; a NaN stops with a :class:`MinnetError` and keeps the last good
     checkpoint. The process keeps the memory it frees for the next step
-    (:func:`minnet.memory.keep_freed_memory`).
+    (:func:`minnet.speed.memory.keep_freed_memory`).
     """
     memory.keep_freed_memory()
     position = position or Position()

@@ -1,6 +1,6 @@
 """The Fréchet distance between two Gaussians, and the Gaussian statistics of feature vectors.
 
-The arithmetic under FID (:func:`minnet.metrics.classifier_frechet_distance`), with no
+The arithmetic under FID (:func:`minnet.evaluation.metrics.classifier_frechet_distance`), with no
 classifier in sight: :func:`feature_statistics` fits the mean and covariance,
 :func:`frechet_distance` compares two fits.
 """

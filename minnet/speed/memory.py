@@ -10,7 +10,7 @@ on a ``cdcgan`` step (batch 128) that was about 41,600 page faults and 100 ms of
 :func:`keep_freed_memory` raises both thresholds with ``mallopt``, so freed blocks stay in the
 heap and the next step reuses them: 2 page faults per step and 500 ms. The price is that the
 process keeps its peak memory until it exits, which suits a training run. Only glibc has these
-settings; elsewhere the call does nothing. :func:`minnet.runner.train` makes it.
+settings; elsewhere the call does nothing. :func:`minnet.training.runner.train` makes it.
 """
 
 import ctypes

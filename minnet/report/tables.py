@@ -1,14 +1,14 @@
 """What the report's tables and headings say, shared by its HTML page and its Markdown twin.
 
-Each function takes :class:`~minnet.report.RunSummary` objects and returns plain strings or
-rows of them; :mod:`minnet.report_html` and :func:`minnet.report.render_markdown` only lay
+Each function takes :class:`~minnet.report.build.RunSummary` objects and returns plain strings or
+rows of them; :mod:`minnet.report.html` and :func:`minnet.report.build.render_markdown` only lay
 them out.
 """
 
 import os
 import urllib.parse
 
-from minnet.progress import format_seconds
+from minnet.training.progress import format_seconds
 
 NOT_EVALUATED = "not evaluated"
 NOT_APPLICABLE = "n/a"

@@ -1,4 +1,4 @@
-"""Text and PNG files for minnet's pictures (:mod:`minnet.images`, :mod:`minnet.plots`).
+"""Text and PNG files for minnet's pictures (:mod:`minnet.figures.images`, :mod:`minnet.figures.plots`).
 
 The font is Pillow's default (Aileron, ASCII only, sizeable from Pillow 10.1 on; older Pillow
 falls back to its fixed-size bitmap font), so labels are plain ASCII. Every PNG is written
