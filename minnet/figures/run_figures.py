@@ -4,6 +4,7 @@ In the run directory (see :mod:`minnet.training.runner`)::
 
     samples/epoch-NNN.png a sample grid after each epoch, always from the same noise
     samples-by-epoch.png  up to six of those grids side by side, first and last included
+    samples-by-epoch.gif  up to ten of them in turn, at half size, first and last included
     <curve>.png           the curves the trainer names: per step (``trainer.curves``, from the
                           records of metrics.jsonl) or per epoch (``trainer.epoch_curves``,
                           from epochs.jsonl)
@@ -18,11 +19,14 @@ from PIL import Image
 
 from minnet.errors import MinnetError
 from minnet.figures import images
+from minnet.figures.animation import fewer_grey_levels, save_gif, with_caption
 
 SAMPLES_DIR = "samples"
 SAMPLES_BY_EPOCH = "samples-by-epoch.png"
+SAMPLES_BY_EPOCH_GIF = "samples-by-epoch.gif"
 GRID_SEED = 2**31 - 1  # the fixed noise for the per-epoch sample grids
 MAX_EPOCHS_SIDE_BY_SIDE = 6
+MAX_EPOCHS_ANIMATED = 10  # at half size and 16 grey levels, about 30 KB a frame
 LOG_AXIS_SPAN = 100  # a curve figure whose positive values span this factor gets a log y axis
 
 
@@ -58,14 +62,32 @@ def draw_figures(run_dir, trainer, seed, epoch, step_records, epoch_records):
     images.save_grid(os.path.join(samples_dir, f"epoch-{epoch:03d}.png"), grid, nrow=10, row_labels=row_labels)
 
     done = epoch_grids(run_dir)
-    picks = np.unique(np.linspace(0, len(done) - 1, min(len(done), MAX_EPOCHS_SIDE_BY_SIDE)).round().astype(int))
-    chosen = [done[i] for i in picks]
+    chosen = _evenly_spaced(done, MAX_EPOCHS_SIDE_BY_SIDE)
     grids = [_read_grid(path) for _, path in chosen]
     captions = [f"epoch {number}" for number, _ in chosen]
     images.side_by_side(grids, captions, os.path.join(run_dir, SAMPLES_BY_EPOCH))
+    _animate_epochs(run_dir, _evenly_spaced(done, MAX_EPOCHS_ANIMATED))
 
     _draw_curves(run_dir, trainer.name, trainer.curves, step_records, "step")
     _draw_curves(run_dir, trainer.name, trainer.epoch_curves, epoch_records, "epoch")
+
+
+def _evenly_spaced(done, count):
+    """At most ``count`` of the ``[(epoch, path), ...]`` in ``done``, evenly spaced, the first
+    and the last included."""
+    picks = np.unique(np.linspace(0, len(done) - 1, min(len(done), count)).round().astype(int))
+    return [done[i] for i in picks]
+
+
+def _animate_epochs(run_dir, chosen):
+    """samples-by-epoch.gif: the grids of the ``chosen`` epochs in turn, each under its epoch's
+    number, at half size (box filter) and 16 grey levels to stay small, the last held 2 s."""
+    frames = []
+    for number, path in chosen:
+        grid = Image.fromarray(_read_grid(path))
+        half = np.asarray(grid.resize((grid.width // 2, grid.height // 2), Image.Resampling.BOX))
+        frames.append(with_caption(fewer_grey_levels(half, 16), f"epoch {number}"))
+    save_gif(frames, os.path.join(run_dir, SAMPLES_BY_EPOCH_GIF), seconds_per_frame=0.6)
 
 
 def _draw_curves(run_dir, name, curves, records, x_key):

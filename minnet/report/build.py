@@ -13,7 +13,10 @@ What is read from a run directory (see :mod:`minnet.training.runner`)::
     eval.json              written by ``minnet eval``; without it the run is "not evaluated"
     samples/epoch-NNN.png  the latest one is shown
     samples-by-epoch.png   grids across training
+    samples-by-epoch.gif   the same, animated
     *.png                  every other picture: the trainer's curves (losses, confidence, ...)
+                           and the model's own figures
+    *.gif                  every other animation: the model's (DRAW drawing, CSGM zooming, ...)
 
 The contents of the tables are made in :mod:`minnet.report.tables`, the HTML page (its CSS
 inline, no JavaScript) in :mod:`minnet.report.html`; the Markdown twin is short and is here.
@@ -26,7 +29,7 @@ import os
 import shutil
 
 from minnet.errors import MinnetError
-from minnet.figures.run_figures import SAMPLES_BY_EPOCH, epoch_grids
+from minnet.figures.run_figures import SAMPLES_BY_EPOCH, SAMPLES_BY_EPOCH_GIF, epoch_grids
 from minnet.fileio import atomic_write
 from minnet.report.html import render_html
 from minnet.report.tables import (
@@ -55,8 +58,9 @@ class Figure:
         Its path in the run directory.
     caption : str
     kind : str
-        "latest" (the last grid of samples), "curve" (a plot) or "history" (the grids across
-        epochs, side by side); the page sizes each kind differently.
+        "latest" (the last grid of samples), "curve" (a plot or a model's figure), "history"
+        (the grids across epochs, side by side) or "animation" (a GIF, shown at its own size);
+        the page sizes each kind differently.
     """
 
     source: str
@@ -192,7 +196,8 @@ def _read_evaluation(path):
 
 
 def _figures(run_dir):
-    """The latest sample grid, the grids across epochs, then the other PNGs (the curves)."""
+    """The latest sample grid, the grids across epochs (side by side, then animated), then the
+    other PNGs (the curves, the model's figures) and GIFs (the model's animations)."""
     figures = []
     grids = epoch_grids(run_dir)
     if grids:
@@ -201,9 +206,13 @@ def _figures(run_dir):
     by_epoch = os.path.join(run_dir, SAMPLES_BY_EPOCH)
     if os.path.isfile(by_epoch):
         figures.append(Figure(by_epoch, "samples across training", "history"))
-    for path in sorted(glob.glob(os.path.join(run_dir, "*.png"))):
-        if path != by_epoch:
-            figures.append(Figure(path, os.path.splitext(os.path.basename(path))[0], "curve"))
+    animated = os.path.join(run_dir, SAMPLES_BY_EPOCH_GIF)
+    if os.path.isfile(animated):
+        figures.append(Figure(animated, "samples across training, animated", "animation"))
+    for pattern, kind in (("*.png", "curve"), ("*.gif", "animation")):
+        for path in sorted(glob.glob(os.path.join(run_dir, pattern))):
+            if path not in (by_epoch, animated):
+                figures.append(Figure(path, os.path.splitext(os.path.basename(path))[0], kind))
     return figures
 
 

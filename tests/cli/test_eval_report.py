@@ -83,7 +83,8 @@ def test_eval_then_report(minnet_cli, tmp_path, small_mnist):
     assert evaluated.startswith("gan ") and "floor" in evaluated
     assert unevaluated.startswith("unevaluated ") and "not evaluated" in unevaluated
     assert page.sections == ["run-gan", "run-unevaluated"]
-    assert len(page.images) >= 2 * 4  # latest grid, grids by epoch, two curves per run
+    assert len(page.images) >= 2 * 5  # latest grid, grids by epoch (still and animated), two curves per run
+    assert "gan/samples-by-epoch.gif" in page.images
     for source in page.images:
         assert (tmp_path / "report" / source).is_file(), source
     markdown = (tmp_path / "report/README.md").read_text()

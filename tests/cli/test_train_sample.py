@@ -32,7 +32,7 @@ def test_train_writes_the_run_directory(minnet_cli, tmp_path):
     assert "epoch 1/1" in result.output
     run = tmp_path / "run"
     for name in ["checkpoint.npz", "metrics.jsonl", "epochs.jsonl", "samples/epoch-001.png",
-                 "samples-by-epoch.png", "losses.png", "confidence.png"]:
+                 "samples-by-epoch.png", "samples-by-epoch.gif", "losses.png", "confidence.png"]:
         assert (run / name).is_file(), name
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [1, 2, 3, 4]
