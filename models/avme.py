@@ -29,7 +29,8 @@ Choices where the paper is loose, documented here:
 
 Sampling (Section 3.4, Eqs. 19-21): z_t ~ N(0, I) through the decoder for K steps. After each
 epoch the run directory gets ``fig8-unrolled.png`` (each sample's canvas sigmoid(s_t) after
-every step, one sample per row, as the paper's Fig. 8) and, for ``avme-cond``,
+every step, one sample per row, as the paper's Fig. 8; ``fig8-unrolled.gif`` shows the same
+canvases filling up, one frame per step) and, for ``avme-cond``,
 ``fig9-conditional.png`` (16 samples per digit, one row per digit, as Fig. 9), plus the
 validation bound's curve ``validation-bound.png``.
 """
@@ -42,6 +43,7 @@ import numpy as np
 from minnet.backend import xp_of
 from minnet.data import NUM_CLASSES
 from minnet.figures import images as pictures
+from minnet.figures.animation import fewer_grey_levels, save_gif, with_caption
 from minnet.layers.activations import sigmoid
 from minnet.layers.base import Layer
 from minnet.layers.dense import Dense
@@ -250,8 +252,9 @@ class AVME(Trainer):
         return logs
 
     def draw_figures(self, run_dir, seed):
-        """Fig. 8: ten samples unrolled over the K steps (one digit per row when conditional);
-        Fig. 9, for avme-cond: 16 samples of each digit, one row per digit."""
+        """Fig. 8: ten samples unrolled over the K steps (one digit per row when conditional),
+        and as a GIF, the ten canvases in a row after step t in frame t; Fig. 9, for avme-cond:
+        16 samples of each digit, one row per digit."""
         rng = np.random.default_rng([seed, FIGURE_SEED])
         labels = np.arange(NUM_CLASSES) if self.conditional else None
         steps = self.canvases(10, labels, rng)  # (K, 10, 28, 28)
@@ -260,6 +263,11 @@ class AVME(Trainer):
         pictures.save_grid(
             os.path.join(run_dir, "fig8-unrolled.png"), unrolled, nrow=self.config.steps, row_labels=row_labels
         )
+        frames = []
+        for t, canvases in enumerate(steps):  # 32 grey levels: a GIF of half the size, alike to the eye
+            grid = fewer_grey_levels(pictures.image_grid(canvases, nrow=10, scale=2), 32)
+            frames.append(with_caption(grid, f"step {t + 1} of {len(steps)}"))
+        save_gif(frames, os.path.join(run_dir, "fig8-unrolled.gif"), seconds_per_frame=0.25)
         if self.conditional:
             grid = self.sample(16 * NUM_CLASSES, np.repeat(np.arange(NUM_CLASSES), 16), rng)
             pictures.save_grid(os.path.join(run_dir, "fig9-conditional.png"), grid, nrow=16, row_labels=row_labels)

@@ -139,11 +139,13 @@ import dataclasses
 import os
 
 import numpy as np
+from PIL import Image
 
 from minnet import backend
 from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
 from minnet.figures import images
+from minnet.figures.animation import save_gif, with_caption
 from minnet.figures.run_figures import GRID_SEED
 from minnet.losses import squared_error
 from minnet.models.base import Config, Trainer, option
@@ -166,6 +168,7 @@ MAX_SIZE = 2048  # renders larger than this per side are refused (memory and tim
 K_CODES = 2  # Algorithm 2: codes refined and averaged per generated image (Section 4)
 FIGURE_DIGIT = 2  # Fig. 4.2 shows a 2 at 300 x 300
 FIGURE_SIZE = 300
+ZOOM_FRAMES = 12  # zoom.gif: sizes from 28 to FIGURE_SIZE pixels, evenly spaced in log size
 
 
 @dataclasses.dataclass
@@ -342,9 +345,10 @@ class CSGM(Trainer):
     # -- per epoch: Fig. 4.1 for the paper sampler, Fig. 4.2, measures ---------------------
     def end_of_epoch(self, run):
         """Writes ``samples-paper/epoch-NNN.png`` (Fig. 4.1 with Algorithm 2; the runner's
-        ``samples/`` grid is the default sampler's) and ``render-300px/epoch-NNN.png`` (one 2 at
-        300 x 300, Fig. 4.2); returns FID, accuracy and within-digit spread of
-        ``eval_samples`` renders of each sampler (see :mod:`minnet.models.csgm_metrics`)."""
+        ``samples/`` grid is the default sampler's), ``render-300px/epoch-NNN.png`` (one 2 at
+        300 x 300, Fig. 4.2) and ``zoom.gif`` (that 2 at growing sizes); returns FID, accuracy
+        and within-digit spread of ``eval_samples`` renders of each sampler (see
+        :mod:`minnet.models.csgm_metrics`)."""
         rng = np.random.default_rng([run.seed, GRID_SEED])  # the noise of the runner's grids
         name = f"epoch-{run.epoch:03d}.png"
         grid_labels = np.repeat(np.arange(NUM_CLASSES), 10)
@@ -352,7 +356,22 @@ class CSGM(Trainer):
         _save_grid(run.run_dir, "samples-paper", name, paper_grid, nrow=10, row_labels=list("0123456789"))
         large = self.sample(1, [FIGURE_DIGIT], np.random.default_rng(run.seed), size=FIGURE_SIZE)
         _save_grid(run.run_dir, f"render-{FIGURE_SIZE}px", name, large, nrow=1, scale=1, padding=0)
+        self.save_zoom(os.path.join(run.run_dir, "zoom.gif"), run.seed)
         return epoch_measures(self, run, self.config.eval_samples)
+
+    def save_zoom(self, path, seed):
+        """A GIF of one FIGURE_DIGIT rendered at ZOOM_FRAMES sizes from 28 to FIGURE_SIZE pixels
+        (a geometric progression), each frame enlarged to FIGURE_SIZE x FIGURE_SIZE by nearest
+        neighbour so the finer pixels show. Every frame draws its code from ``default_rng(seed)``
+        and the code does not depend on the size, so all show one digit: with the run's seed,
+        Fig. 4.2's."""
+        frames = []
+        for size in np.geomspace(TRAIN_SIDE, FIGURE_SIZE, ZOOM_FRAMES).round().astype(int):
+            digit = self.sample(1, [FIGURE_DIGIT], np.random.default_rng(seed), size=int(size))[0]
+            pixels = Image.fromarray(np.round(digit * 255).astype(np.uint8), "L")
+            enlarged = np.asarray(pixels.resize((FIGURE_SIZE, FIGURE_SIZE), Image.Resampling.NEAREST))
+            frames.append(with_caption(enlarged, f"rendered at {size} x {size} pixels"))
+        save_gif(frames, path, seconds_per_frame=0.4)
 
 
 def _save_grid(run_dir, folder, name, pictures, **options):

@@ -1,7 +1,9 @@
-"""Helpers for command-line tests: run ``minnet`` in-process and read its outcome."""
+"""Helpers for command-line tests: run ``minnet`` in-process and read its outcome and GIFs."""
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image, ImageSequence
 
 from minnet.cli.main import cli
 
@@ -29,3 +31,13 @@ def assert_user_error(result, *fragments):
     assert lines[0].startswith("minnet: error: "), lines[0]
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def assert_animation(path, frames):
+    """``path`` is a GIF of ``frames`` frames, every one different from the one before."""
+    with Image.open(path) as gif:
+        assert gif.format == "GIF", path
+        pictures = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(gif)]
+    assert len(pictures) == frames, path
+    for before, after in zip(pictures, pictures[1:]):
+        assert not np.array_equal(before, after), path

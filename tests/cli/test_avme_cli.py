@@ -7,6 +7,7 @@ import pytest
 
 from minnet.cli import evaluate
 from minnet.training.checkpoint import load_checkpoint
+from tests.cli.conftest import assert_animation
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +44,7 @@ def test_training_writes_the_validation_bound_and_figures_and_resumes_exactly(mi
     assert all(e["val_nll_bound"] == pytest.approx(e["val_reconstruction_nll"] + e["val_kl"]) for e in epochs)
     for figure in ("fig8-unrolled.png", "validation-bound.png"):
         assert (tmp_path / "split" / figure).is_file()
+    assert_animation(tmp_path / "split" / "fig8-unrolled.gif", frames=2)  # one per step
     assert not (tmp_path / "split" / "fig9-conditional.png").exists()
 
 

@@ -5,7 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 from minnet.cli.main import cli
-from tests.cli.conftest import assert_user_error
+from minnet.models.csgm import ZOOM_FRAMES
+from tests.cli.conftest import assert_animation, assert_user_error
 
 TINY = ["--limit", 64, "--batch-size", 32, "--pixels", 8, "--visit-steps", 1, "--refine-steps", 1, "--eval-samples", 0]
 
@@ -18,6 +19,7 @@ def csgm_run(tmp_path_factory):
     assert result.exit_code == 0, result.output
     for name in ["samples/epoch-001.png", "samples-paper/epoch-001.png", "render-300px/epoch-001.png"]:
         assert (run / name).is_file(), name
+    assert_animation(run / "zoom.gif", frames=ZOOM_FRAMES)
     return str(run)
 
 

@@ -9,9 +9,11 @@ from minnet.errors import MinnetError
 from minnet.gradcheck import check
 from minnet.losses import bernoulli_cross_entropy
 from minnet.models import build, restore
+from minnet.models.draw_figures import draw_figures
 from minnet.models.variational import log_mean_exp
 from minnet.training.checkpoint import load_checkpoint, save_checkpoint
 from tests.cli.conftest import (
+    assert_animation,
     assert_user_error,
     minnet_cli,  # noqa: F401  # the fixture the CLI tests below take
 )
@@ -104,6 +106,13 @@ def test_trains_and_samples_in_range(device, data, attention):
         assert not layer._saved
     with pytest.raises(MinnetError, match="not conditional"):
         trainer.sample(2, labels=[1, 2])
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_the_drawing_gif_has_a_frame_per_step(data, tmp_path, attention):
+    trainer, _ = _train(data, steps=2, attention=attention)
+    draw_figures(trainer, tmp_path)
+    assert_animation(tmp_path / "drawing.gif", frames=trainer.config.steps)
 
 
 def _all_layers(layer):
