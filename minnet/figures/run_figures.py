@@ -26,7 +26,7 @@ SAMPLES_BY_EPOCH = "samples-by-epoch.png"
 SAMPLES_BY_EPOCH_GIF = "samples-by-epoch.gif"
 GRID_SEED = 2**31 - 1  # the fixed noise for the per-epoch sample grids
 MAX_EPOCHS_SIDE_BY_SIDE = 6
-MAX_EPOCHS_ANIMATED = 10  # at half size and 16 grey levels, about 30 KB a frame
+MAX_EPOCHS_ANIMATED = 10  # at half size and 16 grey levels, 25-40 KB a frame
 LOG_AXIS_SPAN = 100  # a curve figure whose positive values span this factor gets a log y axis
 
 

@@ -209,10 +209,10 @@ def _figures(run_dir):
     animated = os.path.join(run_dir, SAMPLES_BY_EPOCH_GIF)
     if os.path.isfile(animated):
         figures.append(Figure(animated, "samples across training, animated", "animation"))
-    for pattern, kind in (("*.png", "curve"), ("*.gif", "animation")):
+    for pattern, kind, note in (("*.png", "curve", ""), ("*.gif", "animation", ", animated")):
         for path in sorted(glob.glob(os.path.join(run_dir, pattern))):
             if path not in (by_epoch, animated):
-                figures.append(Figure(path, os.path.splitext(os.path.basename(path))[0], kind))
+                figures.append(Figure(path, os.path.splitext(os.path.basename(path))[0] + note, kind))
     return figures
 
 
