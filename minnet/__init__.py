@@ -13,7 +13,10 @@ import os
 # chose is kept. See minnet/threads.py.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
 
+from minnet.checkout import map_sibling_packages  # noqa: E402
 from minnet.errors import MinnetError  # noqa: E402
+
+map_sibling_packages(os.path.dirname(__file__))
 
 __version__ = "0.1.0"
 
