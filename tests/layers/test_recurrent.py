@@ -4,8 +4,8 @@ import pytest
 from minnet.backend import to_numpy
 from minnet.gradcheck import check, check_layer
 from minnet.gradcheck_cases import CASES, Settings
+from minnet.layers.naive import lstm_sequence, lstm_step
 from minnet.layers.recurrent import LSTM, LSTMCell
-from tests.naive.lstm import lstm_sequence, lstm_step
 
 
 def make_cell(xp, rng, n_in, n_hidden):
