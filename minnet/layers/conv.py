@@ -158,6 +158,15 @@ class Conv2d(_Convolution):
     * ``dL/dW = gym · colm^T``                 (C_out, C_in*k*k)
     * ``dL/db = sum over n, u, v of gy``       (C_out,)
     * ``dL/dx = col2im(Wm^T · gym)``           (B, C_in, H, W)
+
+    Naive twin: :func:`minnet.layers.naive.conv2d` and ``conv2d_backward``, one loop over every
+    connection between an input and an output pixel. Here :func:`~minnet.layers.im2col.im2col`
+    first copies every window into a column (batch-last, so the copies run over contiguous rows
+    whatever the channel count), and the seven nested loops become one matrix product, what
+    BLAS and GPUs do fastest; the copies are shared among threads on the CPU
+    (:mod:`minnet.speed.threads`) and are one CUDA kernel each on the GPU
+    (:mod:`minnet.speed.kernels`); the backward writes ``Wm^T · gym`` into the saved ``col``
+    rather than a fresh array of that size.
     """
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, *, init="glorot", bias=True, rng=None):
@@ -202,6 +211,12 @@ class Deconv2d(_Convolution):
     * ``dL/dx = Wm · colm``, a Conv2d forward  (B, C_in, H, W)
     * ``dL/dW = xm · colm^T``                  (C_in, C_out*k*k)
     * ``dL/db = sum over n, u, v of gy``       (C_out,)
+
+    Naive twin: :func:`minnet.layers.naive.conv_transpose2d` and ``conv_transpose2d_backward``,
+    which scatter each input pixel over a k x k patch of the output. Here the forward is a
+    Conv2d's input gradient, a matrix product and then ``col2im``, which gathers the patches
+    (each output pixel sums what reaches it), so on the GPU no two threads write one pixel;
+    the backward is a Conv2d forward, im2col and one product, as in :class:`Conv2d`.
     """
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, output_padding=0, *, init="glorot", bias=True, rng=None):

@@ -41,6 +41,12 @@ class BatchNorm(Layer):
         dL/dx     = gamma s (gy - mean(gy) - x_hat mean(gy * x_hat))
         dL/dgamma = sum(gy * x_hat),     dL/dbeta = sum(gy)
 
+    Naive twin: :func:`minnet.layers.naive.batch_norm` and ``batch_norm_backward``, which
+    loop over the channels and sum ``gy`` times ``d x_hat_m / d x_j`` over every pair (m, j),
+    O(N^2) per channel. Here the compact formula above does it in O(N): two channel sums
+    (:func:`channel_sums`, batch axis first for contiguous memory) and one elementwise pass; on
+    the GPU three fused kernels replace about 35 launches.
+
     Parameters
     ----------
     n : int

@@ -71,6 +71,12 @@ class LSTMCell(Layer):
     in the order i, f, g, o (as in PyTorch, whose ``weight_ih``/``weight_hh`` are the two row
     blocks of W transposed, and whose ``bias_ih + bias_hh`` is b).
 
+    Naive twin: :func:`minnet.layers.naive.lstm_step` and ``lstm_step_backward``, each gate
+    with its own two products and its own derivative. Here the four gates come from one
+    product on ``[x, h_prev]`` (one large product instead of eight small ones), the gate
+    arithmetic runs in place on that product's output (one fused kernel each way on the GPU),
+    and ``dW`` is accumulated in place as in :class:`~minnet.layers.dense.Dense`.
+
     Parameters
     ----------
     n_in, n_hidden : int
