@@ -85,7 +85,19 @@ def discriminator_loss(logits, real_target):
 
 
 class GANTrainer(Trainer):
-    """Alternating D and G updates with Adam; see the module docstring."""
+    """Alternating D and G updates with Adam; see the module docstring.
+
+    Attributes
+    ----------
+    G : Layer
+        The generator: noise z (B, z_dim), with the one-hot label (B, 10) appended for a
+        conditional model, -> images (B, 1, 28, 28) in [-1, 1] (its last layer is a tanh).
+        That is not what :meth:`sample` returns: it runs G in evaluation mode and gives NumPy
+        (n, 28, 28) in [0, 1], (x + 1) / 2, as every trainer's ``sample`` does.
+    D : Layer
+        The discriminator: images (B, 1, 28, 28) in [-1, 1] (and, if conditional, the labels)
+        -> its logits of "real".
+    """
 
     Config = GANConfig
     curves = {
