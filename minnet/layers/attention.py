@@ -105,7 +105,10 @@ class Filterbank(Layer):
         return g_x, g_y, delta, sigma2, gamma
 
     def offsets(self, xp, dtype):
-        """i - N/2 - 0.5 for i = 1..N (Eqs. 19-20): the filters' places in strides from the centre."""
+        """i - N/2 - 0.5 for i = 1..N (Eqs. 19-20): the filters' places in strides from the centre.
+
+        An array (N,) of ``xp`` (numpy or cupy) in ``dtype``.
+        """
         return xp.arange(1, self.n + 1, dtype=dtype) - self.n / 2 - 0.5
 
     def forward(self, p, train=True):

@@ -167,6 +167,19 @@ class Conv2d(_Convolution):
     (:mod:`minnet.speed.threads`) and are one CUDA kernel each on the GPU
     (:mod:`minnet.speed.kernels`); the backward writes ``Wm^T · gym`` into the saved ``col``
     rather than a fresh array of that size.
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels.
+    k, stride, pad : int
+        Kernel side, stride and zero padding.
+    init : str or callable
+        Initializer of ``W`` (see :mod:`minnet.init`), given the fans ``c_in*k*k`` and ``c_out*k*k``.
+    bias : bool
+        Whether the layer has ``b`` (zeros at the start).
+    rng : int, numpy.random.Generator or None
+        Seed or generator of the initial weights.
     """
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, *, init="glorot", bias=True, rng=None):
@@ -217,6 +230,21 @@ class Deconv2d(_Convolution):
     Conv2d's input gradient, a matrix product and then ``col2im``, which gathers the patches
     (each output pixel sums what reaches it), so on the GPU no two threads write one pixel;
     the backward is a Conv2d forward, im2col and one product, as in :class:`Conv2d`.
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels.
+    k, stride, pad : int
+        Kernel side, stride and the padding cropped from each side of the output.
+    init : str or callable
+        Initializer of ``W`` (see :mod:`minnet.init`), given the fans ``c_in*k*k`` and ``c_out*k*k``.
+    bias : bool
+        Whether the layer has ``b`` (zeros at the start).
+    rng : int, numpy.random.Generator or None
+        Seed or generator of the initial weights.
+    output_padding : int
+        Extra rows and columns at the bottom and right, less than ``stride``.
     """
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, output_padding=0, *, init="glorot", bias=True, rng=None):

@@ -166,7 +166,8 @@ class LSTM(Layer):
     what step t+1 sent back to its c_prev (nothing after the last step). It returns ``dL/dx``
     and leaves ``dL/d(h0, c0)`` in :attr:`initial_state_grad`.
 
-    Parameters are as for :class:`LSTMCell`.
+    Parameters ``n_in``, ``n_hidden``, ``init``, ``rng`` and ``forget_bias`` are those of
+    :class:`LSTMCell`.
     """
 
     def __init__(self, n_in, n_hidden, *, init="glorot", rng=None, forget_bias=1.0):

@@ -40,7 +40,8 @@ def conv2d(x, W, b, stride, pad):
     """``y[n, o, u, v] = b[o] + sum_{c, i, j} W[o, c, i, j] x[n, c, s*u + i - p, s*v + j - p]``.
 
     ``x (B, C, H, W)``, ``W (O, C, k, k)``, ``b (O,)`` -> ``y (B, O, Ho, Wo)`` with
-    ``Ho = (H + 2p - k) // s + 1`` (cross-correlation, as torch ``Conv2d``).
+    ``Ho = (H + 2p - k) // s + 1`` (cross-correlation, as torch ``Conv2d``), for ``stride`` s
+    and zero padding ``pad`` p.
     """
     B, C, H, W_ = x.shape
     O, _, k, _ = W.shape
@@ -60,7 +61,8 @@ def conv2d_backward(x, W, gy, stride, pad):
 
     Each term ``W[o, c, i, j] x[n, c, h, w]`` of ``y[n, o, u, v]`` sends ``gy[n, o, u, v]`` to
     both factors: ``dL/dx[n, c, h, w] += W[o, c, i, j] gy``, ``dL/dW[o, c, i, j] += x[n, c, h, w] gy``;
-    ``dL/db[o]`` sums ``gy`` over images and positions.
+    ``dL/db[o]`` sums ``gy`` over images and positions. ``x``, ``W``, ``stride`` and ``pad`` as
+    given to the forward.
     """
     B, C, H, W_ = x.shape
     O, _, k, _ = W.shape
@@ -80,7 +82,8 @@ def conv_transpose2d(x, W, b, stride, pad, output_padding=0):
     """Scatter form: ``y[n, o, s*h + i - p, s*w + j - p] += x[n, c, h, w] W[c, o, i, j]``, plus ``b[o]``.
 
     ``x (B, C, H, W)``, ``W (C, O, k, k)``, ``b (O,)`` -> ``y (B, O, Ho, Wo)`` with
-    ``Ho = (H - 1) s - 2p + k + output_padding`` (as torch ``ConvTranspose2d``).
+    ``Ho = (H - 1) s - 2p + k + output_padding`` (as torch ``ConvTranspose2d``), for ``stride`` s
+    and ``pad`` p, the padding cropped from each side of the output.
     """
     B, C, H, W_ = x.shape
     _, O, k, _ = W.shape
@@ -101,7 +104,8 @@ def conv_transpose2d_backward(x, W, gy, stride, pad):
 
     The same connections as the forward, with ``gy`` flowing back along each:
     ``dL/dx[n, c, h, w] += W[c, o, i, j] gy[n, o, oy, ox]`` (a convolution of ``gy``) and
-    ``dL/dW[c, o, i, j] += x[n, c, h, w] gy[n, o, oy, ox]``.
+    ``dL/dW[c, o, i, j] += x[n, c, h, w] gy[n, o, oy, ox]``. ``x``, ``W``, ``stride`` and ``pad``
+    as given to the forward.
     """
     B, C, H, W_ = x.shape
     _, O, k, _ = W.shape

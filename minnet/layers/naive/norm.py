@@ -35,7 +35,8 @@ def batch_norm_backward(x, gamma, gy, eps):
 
     With ``s = 1 / sqrt(var + eps)``, every ``x_hat_m`` of a channel depends on every ``x_j``
     of it through mu and var: ``d x_hat_m / d x_j = s (delta_mj - 1/N - x_hat_m x_hat_j / N)``,
-    and ``dL/dx_j = sum_m gamma gy_m d x_hat_m / d x_j``.
+    and ``dL/dx_j = sum_m gamma gy_m d x_hat_m / d x_j``. ``x``, ``gamma`` and ``eps`` as given
+    to the forward; the gradients have the shapes of ``x``, ``gamma`` and ``beta``.
     """
     gx = np.zeros_like(x)
     n = x.shape[1]

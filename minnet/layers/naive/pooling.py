@@ -20,8 +20,8 @@ def winner(x, n, c, u, v, k, stride, pad):
 def max_pool2d(x, k, stride, pad):
     """``y[n, c, u, v] = max x[n, c, h, w]`` over the window at ``(s*u - p, s*v - p)``.
 
-    ``x (B, C, H, W)`` -> ``y (B, C, Ho, Wo)``, ``Ho = (H + 2p - k) // s + 1``; padding is
-    never the maximum.
+    ``x (B, C, H, W)`` -> ``y (B, C, Ho, Wo)``, ``Ho = (H + 2p - k) // s + 1`` for window side
+    ``k``, ``stride`` s and ``pad`` p; padding is never the maximum.
     """
     B, C, H, W_ = x.shape
     Ho, Wo = conv_output_size(H, k, stride, pad), conv_output_size(W_, k, stride, pad)
@@ -36,8 +36,9 @@ def max_pool2d(x, k, stride, pad):
 
 
 def max_pool2d_backward(x, gy, k, stride, pad):
-    """``dL/dx``: each ``gy[n, c, u, v]`` goes to the pixel that won its window (slope 1 there,
-    0 elsewhere); a pixel winning several overlapping windows receives their sum."""
+    """``dL/dx`` (B, C, H, W): each ``gy[n, c, u, v]`` goes to the pixel that won its window
+    (slope 1 there, 0 elsewhere); a pixel winning several overlapping windows receives their
+    sum. ``x``, ``k``, ``stride`` and ``pad`` as given to :func:`max_pool2d`."""
     B, C, _, _ = x.shape
     _, _, Ho, Wo = gy.shape
     gx = np.zeros_like(x)

@@ -47,8 +47,9 @@ def lstm_step(x, h_prev, c_prev, W, b):
 def lstm_step_backward(x, h_prev, c_prev, W, b, gh, gc):
     """Back through one step: ``(dL/dx, dL/dh_prev, dL/dc_prev, dL/dW, dL/db)``.
 
-    ``gh = dL/dh`` and ``gc = dL/dc`` (B, H) come from later (zeros when nothing later uses
-    them). The chain rule, one line per dependency::
+    ``x``, ``h_prev``, ``c_prev``, ``W`` and ``b`` are the step's inputs and parameters, as for
+    :func:`lstm_step`; ``gh = dL/dh`` and ``gc = dL/dc`` (B, H) come from later (zeros when
+    nothing later uses them). The chain rule, one line per dependency::
 
         dc       = gc + gh o (1 - tanh(c)^2)        c reaches L directly and through h
         do, di   = gh tanh(c),  dc g
@@ -76,7 +77,8 @@ def lstm_step_backward(x, h_prev, c_prev, W, b, gh, gc):
 
 
 def lstm_sequence(xs, W, b, h0=None, c0=None):
-    """Run :func:`lstm_step` over ``xs (T, B, n_in)``; returns ``hs (T, B, H)`` and the last c."""
+    """Run :func:`lstm_step` over ``xs (T, B, n_in)`` with parameters ``W`` and ``b``, from
+    ``h0`` and ``c0`` (B, H) (zeros when None); returns ``hs (T, B, H)`` and the last c."""
     H = W.shape[1] // 4
     batch = xs.shape[1]
     h = np.zeros((batch, H)) if h0 is None else h0
