@@ -122,13 +122,13 @@ def test_discriminator_gradient_weighs_its_three_passes(data, monkeypatch, match
     for images, labels, target in [(real, y, 1.0), (fake, y, 0.0), (real, wrong, 0.0)]:
         logits = trainer.discriminate(images, trainer.one_hot(labels))
         trainer.discriminator_backward(discriminator_loss(logits, target)[1])
-        terms.append(d_optimizer.flat.grads.copy())
+        terms.append(d_optimizer.gather_gradients().copy())
         d_optimizer.zero_grad()
     expected = terms[0] + (terms[1] + terms[2]) / 2 if matching_aware else terms[0] + terms[1]
     # train_step's G step back-propagates through the forward above
     monkeypatch.setattr(trainer, "generate", lambda z_, onehot, train=True: fake)
     seen = []
-    monkeypatch.setattr(d_optimizer, "step", lambda: seen.append(d_optimizer.flat.grads.copy()))
+    monkeypatch.setattr(d_optimizer, "step", lambda: seen.append(d_optimizer.gather_gradients().copy()))
     logs = trainer.train_step(x, y)
     np.testing.assert_allclose(seen[0], expected, rtol=1e-4, atol=1e-6)
     assert ("d_wrong_label" in logs) == matching_aware
