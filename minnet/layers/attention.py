@@ -112,6 +112,7 @@ class Filterbank(Layer):
         return xp.arange(1, self.n + 1, dtype=dtype) - self.n / 2 - 0.5
 
     def forward(self, p):
+        """``(F_X, F_Y, gamma)`` from the attention parameters ``p (B, 5)`` (see the class docstring)."""
         if p.ndim != 2 or p.shape[1] != N_PARAMS:
             raise MinnetError(f"the filterbank takes ({N_PARAMS},) numbers per image, got shape {p.shape}")
         xp = xp_of(p)
@@ -177,6 +178,7 @@ class Read(Layer):
     """
 
     def forward(self, inputs):
+        """The glimpse ``y (B, C, N, N)`` from ``inputs = [x, F_X, F_Y, gamma]`` (see the class docstring)."""
         x, f_x, f_y, gamma = inputs
         rows = f_y[:, None] @ x  # F_Y x: (B, C, N, W)
         cols = x @ f_x[:, None].swapaxes(2, 3)  # x F_X^T: (B, C, H, N)
@@ -208,6 +210,7 @@ class Write(Layer):
     """
 
     def forward(self, inputs):
+        """The painted image ``y (B, H, W)`` from ``inputs = [w, F_X, F_Y, gamma]`` (see the class docstring)."""
         w, f_x, f_y, gamma = inputs
         w_fx = w @ f_x  # w F_X: (B, N, W)
         fy_w = f_y.swapaxes(1, 2) @ w  # F_Y^T w: (B, H, N)

@@ -71,7 +71,8 @@ class LabelledConv2d(Layer):
         return {"image": self.image, "label": self.label}
 
     def output_shape(self, input_shapes):
-        """``[image shape, labels shape] -> (B, O, Ho, Wo)``, the image convolution's output."""
+        """``input_shapes`` ``[image shape, labels shape] -> (B, O, Ho, Wo)``, the image
+        convolution's output."""
         image_shape, label_shape = input_shapes
         self.expect_shape(label_shape, (image_shape[0], self.n_labels), what="labels")
         return self.image.output_shape(image_shape)
@@ -101,6 +102,7 @@ class LabelledConv2d(Layer):
         return self._lowered_maps[1]
 
     def forward(self, inputs):
+        """``(B, O, Ho, Wo)`` from ``inputs = [x (B, C, H, W), y (B, L)]`` (see the class docstring)."""
         x, y = inputs
         self.expect_shape(y.shape, (len(x), self.n_labels), what="labels")
         unit_col = self.lowered_unit_maps(x.shape[2], x.shape[3], x)

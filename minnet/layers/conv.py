@@ -125,7 +125,7 @@ class _Convolution(Layer):
         raise NotImplementedError
 
     def output_shape(self, input_shape):
-        """``(B, C_out, Ho, Wo)`` for an input of shape ``(B, C_in, H, W)``; a ShapeError for
+        """``(B, C_out, Ho, Wo)`` for ``input_shape`` ``(B, C_in, H, W)``; a ShapeError for
         another number of channels or dimensions, or an input too small to give an output."""
         expected = f"(B, {self.c_in}, H, W)"
         if len(input_shape) != 4 or input_shape[1] != self.c_in:

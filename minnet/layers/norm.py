@@ -66,7 +66,7 @@ class BatchNorm(Layer):
         self.add_buffer("running_var", np.ones(n, dtype=np.float32))
 
     def output_shape(self, input_shape):
-        """The input's shape, ``(B, n)`` or ``(B, n, H, W)``; a ShapeError for any other."""
+        """``input_shape`` itself, ``(B, n)`` or ``(B, n, H, W)``; a ShapeError for any other."""
         if len(input_shape) not in (2, 4) or input_shape[1] != self.n:
             raise ShapeError(self, f"(B, {self.n}) or (B, {self.n}, H, W)", input_shape)
         return tuple(input_shape)

@@ -55,7 +55,8 @@ class MaxPool2d(Layer):
             raise ValueError(f"MaxPool2d padding must be in [0, k // 2] = [0, {k // 2}], got {pad}")
 
     def output_shape(self, input_shape):
-        """``(B, C, Ho, Wo)``; a ShapeError unless the input is ``(B, C, H, W)`` with H, W >= k - 2*pad."""
+        """``(B, C, Ho, Wo)``; a ShapeError unless ``input_shape`` is ``(B, C, H, W)`` with
+        H, W >= k - 2*pad."""
         self.expect_shape(input_shape, ("B", "C", "H", "W"))
         smallest = max(self.k - 2 * self.pad, 1)
         if min(input_shape[2:]) < smallest:
