@@ -86,9 +86,7 @@ def test_cell_offset_shared_by_the_steps_gets_the_sum_of_gate_gradients(xp, rng)
     joined.params["b"] = cell.params["b"]
     with_offset = cell.forward(xs[0], None, train=False, offset=u @ V)
     with_input = joined.forward(xp.concatenate([xs[0], u], axis=1), None, train=False)
-    # float64 products of different shapes: 1e-16 apart, on outputs near zero too (hence atol);
-    # a lost offset moves h by about 0.2
-    np.testing.assert_allclose(to_numpy(with_offset[0]), to_numpy(with_input[0]), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(with_offset[0]), to_numpy(with_input[0]), rtol=1e-10)
 
 
 @pytest.mark.parametrize("steps,batch,n_in,n_hidden", [(1, 2, 3, 2), (4, 3, 2, 3), (6, 1, 1, 2)])
