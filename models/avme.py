@@ -49,6 +49,7 @@ from minnet.backend import xp_of
 from minnet.data import NUM_CLASSES
 from minnet.figures import images as pictures
 from minnet.layers.activations import sigmoid
+from minnet.layers.base import evaluating
 from minnet.layers.canvas import CanvasRead, PixelWrite
 from minnet.layers.recurrent import LSTMCell
 from minnet.losses import bernoulli_cross_entropy, one_hot
@@ -144,7 +145,8 @@ class AVME(Trainer):
 
         ``avme-cond`` needs ``labels`` (N,) and bounds -log p(x | y)."""
         x, y = self._inputs(images, labels)
-        canvas, kl, _ = self.net.forward(x, self.noise(len(x), rng), y, train=False)
+        with evaluating(self.net):
+            canvas, kl, _ = self.net.forward(x, self.noise(len(x), rng), y)
         reconstruction, _ = bernoulli_cross_entropy(canvas, x)
         return {"reconstruction": to_numpy64(reconstruction), "kl": to_numpy64(kl)}
 
@@ -153,7 +155,8 @@ class AVME(Trainer):
         images = np.repeat(images, k, axis=0)
         labels = None if labels is None else np.repeat(labels, k)
         x, y = self._inputs(images, labels)
-        canvas, _, log_ratio = self.net.forward(x, self.noise(len(x), rng), y, train=False)
+        with evaluating(self.net):
+            canvas, _, log_ratio = self.net.forward(x, self.noise(len(x), rng), y)
         reconstruction, _ = bernoulli_cross_entropy(canvas, x)
         return to_numpy64(log_ratio - reconstruction).reshape(-1, k)
 

@@ -48,6 +48,7 @@ from minnet.backend import to_numpy
 from minnet.errors import MinnetError
 from minnet.layers.activations import sigmoid
 from minnet.layers.attention import AttentionRead, AttentionWrite
+from minnet.layers.base import evaluating
 from minnet.layers.canvas import PixelRead, PixelWrite
 from minnet.layers.recurrent import LSTMCell
 from minnet.losses import bernoulli_cross_entropy
@@ -158,13 +159,15 @@ class DRAW(Trainer):
     def bound_terms(self, images, rng):
         """-log p(x | z) and sum_t KL per image, for one draw of z_1..T ~ Q (Eqs. 9-11)."""
         x = self.to_device(images).reshape(len(images), PIXELS)
-        canvas, kl, _ = self.net.forward(x, self.noise(len(x), rng), train=False)
+        with evaluating(self.net):
+            canvas, kl, _ = self.net.forward(x, self.noise(len(x), rng))
         return {"reconstruction": to_numpy64(bernoulli_cross_entropy(canvas, x)[0]), "kl": to_numpy64(kl)}
 
     def log_importance_weights(self, images, k, rng):
         """log p(x | z) + sum_t [log p(z_t) - log Q(z_t | ...)] for k draws of z_1..T per image, (N, k)."""
         x = self.to_device(np.repeat(images, k, axis=0)).reshape(len(images) * k, PIXELS)
-        canvas, _, log_ratio = self.net.forward(x, self.noise(len(x), rng), train=False)
+        with evaluating(self.net):
+            canvas, _, log_ratio = self.net.forward(x, self.noise(len(x), rng))
         log_w = log_ratio - bernoulli_cross_entropy(canvas, x)[0]
         return to_numpy64(log_w).reshape(len(images), k)
 

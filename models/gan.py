@@ -15,7 +15,8 @@ Each step (Goodfellow et al. 2014, Algorithm 1, with k = 1):
 2. **G step.** On the same x~, minimise the non-saturating
    ``L_G = CE(D(x~), real) = -log D(x~)`` (default), or the papers' minimax form
    ``L_G = -CE(D(x~), fake) = log(1 - D(x~))`` (``--g-loss minimax``), back-propagating
-   through D into G. The gradient D accumulates on the way is discarded.
+   through D into G; D's backward there computes the input gradient only (D's weights are
+   not updated by the G step).
 
 D ends either in one logit (``CE`` is binary cross-entropy of its sigmoid, as in paper 003)
 or in two nodes ``[generated, real]`` under a softmax (paper 004); both are supported.
@@ -33,6 +34,7 @@ from minnet.backend import to_numpy
 from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
 from minnet.layers.activations import sigmoid, softmax
+from minnet.layers.base import evaluating, input_gradients_only
 from minnet.layers.dropout import Dropout
 from minnet.models.base import Config, Trainer, option
 from minnet.optim import Adam
@@ -123,17 +125,17 @@ class GANTrainer(Trainer):
     def one_hot(self, labels):
         return self.to_device(np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels)])
 
-    def generate(self, z, onehot, train=True):
+    def generate(self, z, onehot):
         """G([z, y]) for conditional models, G(z) otherwise: images (B, 1, 28, 28) in [-1, 1]."""
         if onehot is not None:
             z = backend.xp_of(z).concatenate([z, onehot], axis=1)
-        return self.G.forward(z, train=train)
+        return self.G.forward(z)
 
-    def discriminate(self, images, onehot, train=True):
+    def discriminate(self, images, onehot):
         """D's logits for ``images``; a conditional D also takes the labels ``onehot`` (B, 10)."""
         if onehot is None:
-            return self.D.forward(images, train=train)
-        return self.D.forward([images, onehot], train=train)
+            return self.D.forward(images)
+        return self.D.forward([images, onehot])
 
     def discriminator_backward(self, g_logits):
         """Back-propagate through D; returns dL/dimage (a conditional D's label gradient is dropped)."""
@@ -183,31 +185,33 @@ class GANTrainer(Trainer):
         return (labels + self.rng.integers(1, NUM_CLASSES, size=len(labels))) % NUM_CLASSES
 
     def generator_step(self, fake, onehot):
-        """Update G so that D takes ``fake`` (just made by G, train mode) for real; returns L_G."""
+        """Update G so that D takes ``fake`` (just made by G in training mode) for real; returns L_G."""
         logits = self.discriminate(fake, onehot)
         if self.config.g_loss == "minimax":  # minimise log(1 - D(G(z))) = -CE(D(G(z)), fake)
             loss_g, g_logits = discriminator_loss(logits, 0.0)
             loss_g, g_logits = -loss_g, -g_logits
         else:  # minimise -log D(G(z)) = CE(D(G(z)), real)
             loss_g, g_logits = discriminator_loss(logits, 1.0)
-        self.G.backward(self.discriminator_backward(g_logits))
-        self.optimizers["D"].zero_grad()  # D's share of the G step is not an update of D
+        with input_gradients_only(self.D):  # D is not updated by the G step: only dL/dx~ is needed
+            g_fake = self.discriminator_backward(g_logits)
+        self.G.backward(g_fake)
         self.optimizers["G"].step()
         return float(loss_g)
 
     def diagnostics(self, images, labels):
         """D's mean confidence on images generated from the fixed held-out noise (eval mode)."""
         onehot = self.one_hot(self.held_out_labels) if self.conditional else None
-        fake = self.generate(self.held_out_z, onehot, train=False)
-        logits = self.discriminate(fake, onehot, train=False)
+        with evaluating(self.G, self.D):
+            logits = self.discriminate(self.generate(self.held_out_z, onehot), onehot)
         return {"d_fake_held_out": float(real_probability(logits).mean())}
 
     # -- sampling ---------------------------------------------------------------------
     def sample(self, n, labels=None, rng=None, size=None):
-        """``n`` images (n, 28, 28) in [0, 1] from G in inference mode; ``labels`` for conditional models."""
+        """``n`` images (n, 28, 28) in [0, 1] from G in evaluation mode; ``labels`` for conditional models."""
         if self.conditional and (labels is None or len(labels) != n):
             raise MinnetError(f"{self.name} is conditional: sample needs one label per image ({n})")
         z = self.noise(n, rng or np.random.default_rng())
         onehot = self.one_hot(labels) if self.conditional else None
-        images = self.generate(z, onehot, train=False)
+        with evaluating(self.G):
+            images = self.generate(z, onehot)
         return np.clip((to_numpy(images).reshape(n, 28, 28) + 1) / 2, 0, 1)

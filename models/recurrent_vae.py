@@ -23,7 +23,7 @@ patch, or one number per pixel), and T (DRAW's 64 glimpses, AVME's K = 12 iterat
 
 from minnet.backend import xp_of
 from minnet.layers.activations import sigmoid
-from minnet.layers.base import Layer
+from minnet.layers.base import Layer, evaluating
 
 
 class RecurrentVAE(Layer):
@@ -70,27 +70,27 @@ class RecurrentVAE(Layer):
         own = {"encoder": self.encoder, "posterior": self.posterior, "decoder": self.decoder}
         return {**own, **self.read.sublayers(), **self.write.sublayers()}
 
-    def forward(self, x, noise, y=None, train=True, trace=None):
+    def forward(self, x, noise, y=None, trace=None):
         xp = xp_of(x)
         labels = [] if y is None else [y]
         canvas = xp.zeros_like(x)  # c_0
         h_dec = xp.zeros((len(x), self.decoder.n_hidden), dtype=x.dtype)
         enc_state = dec_state = None  # zeros
         kl = log_ratio = 0
-        data_offset = self.read.data_offset(xp.concatenate([x, *labels], axis=1), train)  # once per batch
+        data_offset = self.read.data_offset(xp.concatenate([x, *labels], axis=1))  # once per batch
         for t in range(self.steps):
             seen = sigmoid(canvas)
             h_read = h_dec
-            r = self.read.forward(x, seen, h_dec, train)  # DRAW Eqs. 3-4
+            r = self.read.forward(x, seen, h_dec)  # DRAW Eqs. 3-4
             encoder_in = xp.concatenate((r, h_dec), axis=1)
-            enc_state = self.encoder.forward(encoder_in, enc_state, train, offset=data_offset)  # DRAW 5, AVME 10
-            latent = self.posterior.forward(enc_state[0], noise[t], train)  # DRAW 6, AVME 11
-            dec_state = self.decoder.forward(xp.concatenate([latent.z, *labels], axis=1), dec_state, train)  # 7, 12
+            enc_state = self.encoder.forward(encoder_in, enc_state, offset=data_offset)  # DRAW 5, AVME 10
+            latent = self.posterior.forward(enc_state[0], noise[t])  # DRAW 6, AVME 11
+            dec_state = self.decoder.forward(xp.concatenate([latent.z, *labels], axis=1), dec_state)  # 7, 12
             h_dec = dec_state[0]
-            canvas = canvas + self.write.forward(h_dec, train)  # DRAW 8, AVME 13
+            canvas = canvas + self.write.forward(h_dec)  # DRAW 8, AVME 13
             kl = kl + latent.kl  # sum_t KL, DRAW Eq. 11
             log_ratio = log_ratio + latent.log_ratio
-            if train:
+            if self.training:
                 self.push(seen)
             if trace is not None:
                 trace.append((canvas, self.read.window(h_read), self.write.window(h_dec)))
@@ -119,11 +119,12 @@ class RecurrentVAE(Layer):
         labels = [] if y is None else [y]
         canvas = xp.zeros((z.shape[1], self.write.n_out), dtype=z.dtype)
         dec_state = None
-        for z_t in z:
-            dec_state = self.decoder.forward(xp.concatenate([z_t, *labels], axis=1), dec_state, train=False)
-            canvas = canvas + self.write.forward(dec_state[0], train=False)
-            if trace is not None:
-                trace.append((canvas, None, self.write.window(dec_state[0])))
+        with evaluating(self):
+            for z_t in z:
+                dec_state = self.decoder.forward(xp.concatenate([z_t, *labels], axis=1), dec_state)
+                canvas = canvas + self.write.forward(dec_state[0])
+                if trace is not None:
+                    trace.append((canvas, None, self.write.window(dec_state[0])))
         return canvas
 
     def __repr__(self):

@@ -49,7 +49,7 @@ import math
 
 from minnet.backend import to_numpy, xp_of
 from minnet.errors import MinnetError
-from minnet.layers.base import Layer
+from minnet.layers.base import Layer, evaluating
 from minnet.layers.dense import Dense
 
 N_PARAMS = 5  # (g~X, g~Y, log sigma^2, log delta~, log gamma), Eq. 21
@@ -121,7 +121,7 @@ class Filterbank(Layer):
         """i - N/2 - 0.5 for i = 1..N (Eqs. 19-20): the filters' places in strides from the centre."""
         return xp.arange(1, self.n + 1, dtype=dtype) - self.n / 2 - 0.5
 
-    def forward(self, p, train=True):
+    def forward(self, p):
         if p.ndim != 2 or p.shape[1] != N_PARAMS:
             raise MinnetError(f"the filterbank takes ({N_PARAMS},) numbers per image, got shape {p.shape}")
         xp = xp_of(p)
@@ -131,7 +131,7 @@ class Filterbank(Layer):
         mu_y = g_y[:, None] + offsets * delta[:, None]  # (B, N), Eq. 20
         f_x, dist_x = _gaussian_rows(xp, mu_x, sigma2, self.width)  # Eq. 25
         f_y, dist_y = _gaussian_rows(xp, mu_y, sigma2, self.height)  # Eq. 26
-        if train:
+        if self.training:
             self.push(f_x, f_y, dist_x, dist_y, delta, sigma2, gamma)
         return f_x, f_y, gamma
 
@@ -186,12 +186,12 @@ class Read(Layer):
         dL/dgamma = sum_{c, j, i} gy y / gamma               (B,)
     """
 
-    def forward(self, inputs, train=True):
+    def forward(self, inputs):
         x, f_x, f_y, gamma = inputs
         rows = f_y[:, None] @ x  # F_Y x: (B, C, N, W)
         cols = x @ f_x[:, None].swapaxes(2, 3)  # x F_X^T: (B, C, H, N)
         glimpse = rows @ f_x[:, None].swapaxes(2, 3)  # F_Y x F_X^T: (B, C, N, N)
-        if train:
+        if self.training:
             self.push(f_x, f_y, gamma, rows, cols, glimpse)
         return glimpse * gamma[:, None, None, None]
 
@@ -217,12 +217,12 @@ class Write(Layer):
         dL/dgamma = -sum gy y / gamma                       (B,)
     """
 
-    def forward(self, inputs, train=True):
+    def forward(self, inputs):
         w, f_x, f_y, gamma = inputs
         w_fx = w @ f_x  # w F_X: (B, N, W)
         fy_w = f_y.swapaxes(1, 2) @ w  # F_Y^T w: (B, H, N)
         patch = fy_w @ f_x  # F_Y^T w F_X: (B, H, W)
-        if train:
+        if self.training:
             self.push(f_x, f_y, gamma, w_fx, fy_w, patch)
         return patch / gamma[:, None, None]
 
@@ -260,7 +260,8 @@ def window_layer(n_hidden, n, height, width, gamma):
 
 def _window(layer, filters, h):
     """The window that ``h`` places, ``(gX, gY, delta, N)`` with NumPy (B,) arrays (Eqs. 21-24)."""
-    g_x, g_y, delta, _, _ = filters.window(layer.forward(h, train=False))
+    with evaluating(layer):
+        g_x, g_y, delta, _, _ = filters.window(layer.forward(h))
     return to_numpy(g_x), to_numpy(g_y), to_numpy(delta), filters.n
 
 
@@ -299,17 +300,17 @@ class AttentionRead(Layer):
     def sublayers(self):
         return {"read_window": self.read_window, "read_filters": self.read_filters, "reader": self.reader}
 
-    def data_offset(self, data, train=True):
+    def data_offset(self, data):
         return None
 
     def data_offset_backward(self, g_offset):
         pass
 
-    def forward(self, x, seen, h, train=True):
+    def forward(self, x, seen, h):
         xp = xp_of(x)
-        f_x, f_y, gamma = self.read_filters.forward(self.read_window.forward(h, train), train)
+        f_x, f_y, gamma = self.read_filters.forward(self.read_window.forward(h))
         images = xp.stack((x, x - seen), axis=1).reshape(len(x), 2, self.height, self.width)
-        return self.reader.forward([images, f_x, f_y, gamma], train).reshape(len(x), self.n_out)
+        return self.reader.forward([images, f_x, f_y, gamma]).reshape(len(x), self.n_out)
 
     def backward(self, g_r):
         g_images, g_fx, g_fy, g_gamma = self.reader.backward(g_r.reshape(len(g_r), 2, self.n, self.n))
@@ -355,10 +356,10 @@ class AttentionWrite(Layer):
             "write_filters": self.write_filters, "writer": self.writer,
         }  # fmt: skip
 
-    def forward(self, h, train=True):
-        patch = self.write_patch.forward(h, train).reshape(len(h), self.n, self.n)
-        f_x, f_y, gamma = self.write_filters.forward(self.write_window.forward(h, train), train)
-        return self.writer.forward([patch, f_x, f_y, gamma], train).reshape(len(h), self.n_out)
+    def forward(self, h):
+        patch = self.write_patch.forward(h).reshape(len(h), self.n, self.n)
+        f_x, f_y, gamma = self.write_filters.forward(self.write_window.forward(h))
+        return self.writer.forward([patch, f_x, f_y, gamma]).reshape(len(h), self.n_out)
 
     def backward(self, g_w):
         g_patch, g_fx, g_fy, g_gamma = self.writer.backward(g_w.reshape(len(g_w), self.height, self.width))

@@ -68,16 +68,16 @@ class PixelRead(Layer):
     def sublayers(self):
         return {"encoder_data": self.encoder_data}
 
-    def data_offset(self, data, train=True):
+    def data_offset(self, data):
         """``data W_data`` (B, 4H) from ``data = [x, y]`` (B, P + labels): the data's share of
         the encoder's gates, the same at every step."""
-        return self.encoder_data.forward(data, train)
+        return self.encoder_data.forward(data)
 
     def data_offset_backward(self, g_offset):
         """``dW_data = data^T g_offset``, with ``g_offset`` dL/d offset summed over the steps."""
         self.encoder_data.backward(g_offset)
 
-    def forward(self, x, seen, h, train=True):
+    def forward(self, x, seen, h):
         return x - seen
 
     def backward(self, g_r):
@@ -100,7 +100,7 @@ class CanvasRead(PixelRead):
     the canvas' logits grow. Parameters as for :class:`PixelRead`.
     """
 
-    def forward(self, x, seen, h, train=True):
+    def forward(self, x, seen, h):
         return seen
 
     def backward(self, g_r):
@@ -127,8 +127,8 @@ class PixelWrite(Layer):
     def sublayers(self):
         return {"write_pixels": self.write_pixels}
 
-    def forward(self, h, train=True):
-        return self.write_pixels.forward(h, train)
+    def forward(self, h):
+        return self.write_pixels.forward(h)
 
     def backward(self, g_w):
         return self.write_pixels.backward(g_w)

@@ -6,6 +6,7 @@ import pytest
 
 from minnet.gradcheck import check
 from minnet.layers import AttentionRead, AttentionWrite, CanvasRead, LSTMCell, PixelRead, PixelWrite
+from minnet.layers.base import evaluating
 from minnet.models.recurrent_vae import RecurrentVAE
 from minnet.models.variational import GaussianLatent
 
@@ -52,7 +53,8 @@ def test_unrolled_pass_gradients_with_every_pair(xp, rng, read, write):
     net, x, noise, y = tiny_core(xp, rng, read, write)
 
     def forward():
-        canvas, kl, _ = net.forward(x, noise, y, train=False)
+        with evaluating(net):
+            canvas, kl, _ = net.forward(x, noise, y)
         return canvas, kl
 
     def backward(gys):
@@ -82,7 +84,8 @@ def test_the_pairs_layers_are_named_beside_the_cores():
 def test_a_trace_holds_every_canvas_and_the_windows_placed(rng):
     net, x, noise, y = tiny_core(np, rng, "attention", "pixel")
     trace = []
-    canvas, _, _ = net.forward(x, noise, y, train=False, trace=trace)
+    with evaluating(net):
+        canvas, _, _ = net.forward(x, noise, y, trace=trace)
     assert len(trace) == STEPS
     np.testing.assert_array_equal(trace[-1][0], canvas)
     read_window, write_window = trace[0][1:]
