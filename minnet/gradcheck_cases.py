@@ -13,8 +13,9 @@ how to make it from the input shape and the settings, and a default input shape:
 
     "MyLayer": layer_case(lambda shape, s, rng: MyLayer(shape[1], 4, rng=rng), (3, 5)),
 
-Layers with several inputs or a state (``Concat``, ``LabelledConv2d``, ``LSTMCell``) and the
-losses have builders of their own below. ``tests/test_gradcheck_cases.py`` checks that every
+Layers with several inputs or a state (``Concat``, ``LabelledConv2d``, ``LSTMCell``, the reads
+of :mod:`minnet.layers.canvas` and :mod:`minnet.layers.attention`) and the losses have builders
+of their own below. ``tests/test_gradcheck_cases.py`` checks that every
 layer in :mod:`minnet.layers` and every loss in :mod:`minnet.losses` has an entry.
 """
 
@@ -26,7 +27,10 @@ from minnet.errors import MinnetError
 from minnet.gradcheck import layer_closures
 from minnet.layers import (
     LSTM,
+    AttentionRead,
+    AttentionWrite,
     BatchNorm,
+    CanvasRead,
     Concat,
     Conv2d,
     Deconv2d,
@@ -38,6 +42,8 @@ from minnet.layers import (
     LeakyReLU,
     LSTMCell,
     MaxPool2d,
+    PixelRead,
+    PixelWrite,
     Read,
     ReLU,
     Reshape,
@@ -47,6 +53,7 @@ from minnet.layers import (
     Tanh,
     Write,
 )
+from minnet.layers.base import evaluating
 
 DTYPES = ("float64", "float32")
 WINDOW = ("kernel", "stride", "padding")  # the options only some cases take
@@ -268,6 +275,68 @@ def _write(settings, rng):
     return _several_inputs(Write(), inputs, settings)
 
 
+def _read_closures(read, x, seen, h, data, settings):
+    """Closures for the read of a read/write pair (:mod:`minnet.layers.canvas`): its outputs are
+    r_t and the data offset (none with attention); its gradients those of seen, h and the weights."""
+    xp = backend.xp_of(x)
+
+    def outputs():
+        r, offset = read.forward(x, seen, h), read.data_offset(data)
+        return (r,) if offset is None else (r, offset)
+
+    def forward():
+        with evaluating(read):
+            return outputs()
+
+    def backward(gys):
+        read.zero_grad()
+        outputs()
+        read.data_offset_backward(gys[1] if len(gys) == 2 else None)
+        g_seen, g_h = read.backward(gys[0])
+        return {"seen": g_seen, "h": g_h + xp.zeros_like(h), **read.named_grads()}  # g_h may be the number 0
+
+    title = _title(read, {"x": x.shape, "h": h.shape}, settings.dtype)
+    return title, forward, backward, {"seen": seen, "h": h, **read.named_parameters()}
+
+
+def _pixel_read(cls):
+    """A read without attention (``PixelRead``, ``CanvasRead``) of an image of P pixels
+    (``--shape B,P``, default 3,6) and 2 labels, for an encoder of 2 units (8 gates)."""
+
+    def build(settings, rng):
+        batch, pixels = input_shape(settings, (3, 6))
+        read = cls(pixels, 8, n_labels=2, rng=rng).astype(settings.dtype)
+        x, labels, h = (_normal(rng, (batch, size), settings.dtype) for size in (pixels, 2, 3))
+        seen = backend.to_device(rng.uniform(0, 1, (batch, pixels)).astype(settings.dtype))
+        data = backend.xp_of(x).concatenate((x, labels), axis=1)
+        return _read_closures(read, x, seen, h, data, settings)
+
+    return build
+
+
+def _moved_window(layer, name, rng):
+    """``layer`` with its window layer's zero weights moved, so h reaches the window."""
+    weights = layer.sublayers()[name].params["W"]
+    weights[...] = backend.to_device(rng.standard_normal(weights.shape) * 0.3)
+    return layer
+
+
+def _attention_read(settings, rng):
+    """DRAW's read with attention: an N x N glimpse (``--kernel``, default 3) of a 5x6 image
+    (``--shape B,H,W``, default 2,5,6) and its error image, placed by h of 4 numbers."""
+    batch, height, width = input_shape(settings, (2, 5, 6))
+    read = AttentionRead(settings.kernel or 3, height, width, 4, gamma=2.0)
+    read = _moved_window(read, "read_window", rng).astype(settings.dtype)
+    x, h = (_normal(rng, shape, settings.dtype) for shape in [(batch, height * width), (batch, 4)])
+    seen = backend.to_device(rng.uniform(0, 1, (batch, height * width)).astype(settings.dtype))
+    return _read_closures(read, x, seen, h, x, settings)
+
+
+def _attention_write(shape, s, rng):
+    """DRAW's write with attention: an N x N patch (``--kernel``, default 3) painted on a 5x6 image."""
+    return _moved_window(AttentionWrite(s.kernel or 3, 5, 6, shape[1], gamma=0.5, rng=rng), "write_window", rng)
+
+
 def loss_case(loss, names, default_shape, make_rest=None):
     """A case for a loss ``loss(first, *rest) -> (value, gradient)``; the value is a scalar or
     one per example.
@@ -330,6 +399,12 @@ CASES = {
     "Filterbank": _filterbank,
     "Read": _read,
     "Write": _write,
+    # the read/write pairs of a model drawing on a canvas
+    "PixelRead": _pixel_read(PixelRead),
+    "CanvasRead": _pixel_read(CanvasRead),
+    "PixelWrite": layer_case(lambda shape, s, rng: PixelWrite(shape[1], 6, rng=rng), (3, 4)),
+    "AttentionRead": _attention_read,
+    "AttentionWrite": layer_case(_attention_write, (2, 4)),
     # losses (minnet.losses)
     "squared_error": loss_case(losses.squared_error, ["prediction"], (3, 4), lambda rng, s, d: (_normal(rng, s, d),)),
     "bce_with_logits": loss_case(losses.bce_with_logits, ["logits"], (3, 4), _probabilities),
