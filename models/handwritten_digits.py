@@ -37,6 +37,9 @@ the label given to both networks as the paper says:
     Measured after 2 epochs on the full set, seed 0: the fraction of 2,000 samples that the
     MNIST classifier reads as the asked digit, for 1, 2 and 4 G steps, was 0.91, 0.96 and 0.99
     with the matching-aware D, and 0.77, 0.84 and 0.95 without it (0.93 with 3 and 5 steps).
+
+    Samples come from a moving average of G's weights over about the last 500 steps
+    (``--g-average 0.998``; :mod:`minnet.models.ema`); ``--g-average 0`` samples G itself.
 """
 
 import dataclasses
@@ -106,6 +109,10 @@ class CDCGANConfig(HandwrittenDigitsConfig):
     matching_aware: bool = option(
         True, "D also learns to call real images under wrong labels fake (Reed et al. 2016; not in the paper)"
     )
+    g_average: float = option(
+        0.998, "decay of the moving average of G's weights that samples come from (0: from G itself; not in the paper)",
+        min=0.0, max=0.9999,
+    )
 
 
 class CDCGAN(GANTrainer):
@@ -114,6 +121,8 @@ class CDCGAN(GANTrainer):
     description = "conditional DCGAN: the digit label goes to both G and D"
     Config = CDCGANConfig
     conditional = True
+    model_format = 2
+    model_format_change = "format 2 samples from the moving average of G's weights, which the checkpoint holds"
 
     def matching_aware(self):
         return self.config.matching_aware
