@@ -4,7 +4,9 @@
 that makes the layer (or loss) and a random float input and returns the closures
 :func:`minnet.gradcheck.measure` takes. :class:`Settings` carries the command's options: the
 input ``shape``, a window's ``kernel``, ``stride`` and ``padding`` (each None for the case's
-own default) and the ``dtype``.
+own default) and the ``dtype``. A builder that reads a window option says so with its
+``takes`` attribute (:func:`takes`); :func:`build_case` finds a case by name, whatever its
+case (``conv2d``), and refuses an option the case would ignore (``Dense --kernel 3``).
 
 A new layer joins with one line. For a layer taking one array, :func:`layer_case` needs only
 how to make it from the input shape and the settings, and a default input shape::
@@ -17,6 +19,7 @@ layer in :mod:`minnet.layers` and every loss in :mod:`minnet.losses` has an entr
 """
 
 import dataclasses
+import difflib
 
 from minnet import backend, losses
 from minnet.errors import MinnetError
@@ -46,6 +49,7 @@ from minnet.layers import (
 )
 
 DTYPES = ("float64", "float32")
+WINDOW = ("kernel", "stride", "padding")  # the options only some cases take
 
 # Central differences in float32 carry rounding errors near 1e-7 / eps: a larger step and
 # looser tolerances, so only gross mistakes show. float64 is the real check.
@@ -90,17 +94,30 @@ def _title(what, shapes, dtype):
     return f"{' '.join(repr(what).split())} at {given}, {dtype}"
 
 
-def layer_case(make, default_shape, *, train=True):
+def takes(*options):
+    """Mark a builder as reading these of :data:`WINDOW` (``@takes("kernel")``); a builder
+    without the mark takes none of them."""
+
+    def mark(build):
+        build.takes = options
+        return build
+
+    return mark
+
+
+def layer_case(make, default_shape, *, options=()):
     """A case for a layer taking one array: ``make(shape, settings, rng) -> Layer``.
 
-    Its input is standard normal, of the ``--shape`` given or ``default_shape``.
+    Its input is standard normal, of the ``--shape`` given or ``default_shape``; ``options``
+    are the names of :data:`WINDOW` that ``make`` reads.
     """
 
+    @takes(*options)
     def build(settings, rng):
         shape = input_shape(settings, default_shape)
         layer = make(shape, settings, rng).astype(settings.dtype)
         x = _normal(rng, shape, settings.dtype)
-        return (_title(layer, {"input": shape}, settings.dtype), *layer_closures(layer, x, train=train))
+        return (_title(layer, {"input": shape}, settings.dtype), *layer_closures(layer, x))
 
     return build
 
@@ -133,10 +150,10 @@ def _sequential(shape, s, rng):
 class _FixedMask(Dropout):
     """Dropout with one mask drawn at the first forward and kept, so the function is fixed."""
 
-    def forward(self, x, train=True, mask=None):
+    def forward(self, x, mask=None):
         if not hasattr(self, "mask"):
             self.mask = self.draw_mask(x)
-        return super().forward(x, train, mask=self.mask)
+        return super().forward(x, mask=self.mask)
 
     def __repr__(self):
         return f"Dropout({self.p}) with a fixed mask"
@@ -151,7 +168,9 @@ def _lstm_cell(settings, rng):
     x, h_prev, c_prev = (_normal(rng, shape, settings.dtype) for shape in [(batch, n_in)] + [(batch, n_hidden)] * 2)
 
     def forward():
-        return cell.forward(x, (h_prev, c_prev), train=False)
+        h, c = cell.forward(x, (h_prev, c_prev))
+        cell.clear()
+        return h, c
 
     def backward(gys):
         cell.zero_grad()
@@ -190,6 +209,7 @@ def _concat(settings, rng):
     return _several_inputs(Concat(axis=1), inputs, settings)
 
 
+@takes(*WINDOW)
 def _labelled_conv2d(settings, rng):
     shape = input_shape(settings, (2, 1, 6, 6))
     k, stride, pad = settings.window(4, 2, 1)
@@ -202,6 +222,7 @@ def _labelled_conv2d(settings, rng):
     return _several_inputs(layer, inputs, settings)
 
 
+@takes("kernel")
 def _filterbank(settings, rng):
     """DRAW's filterbank: N x N filters (``--kernel``, default 3) on a 6x7 image from p (B, 5)."""
     batch, _ = input_shape(settings, (3, 5))
@@ -211,7 +232,9 @@ def _filterbank(settings, rng):
     p = backend.to_device(p.astype(settings.dtype))
 
     def forward():
-        return layer.forward(p, train=False)
+        f_x, f_y, gamma = layer.forward(p)
+        layer.clear()
+        return f_x, f_y, gamma
 
     def backward(gys):
         layer.forward(p)
@@ -229,6 +252,7 @@ def _filters(rng, batch, n, height, width, dtype):
     }
 
 
+@takes("kernel")
 def _read(settings, rng):
     """DRAW's read of C channels (B, C, H, W) through N x N filters (``--kernel``, default 3)."""
     shape = input_shape(settings, (2, 2, 6, 7))
@@ -290,9 +314,9 @@ CASES = {
     "Tanh": layer_case(lambda shape, s, rng: Tanh(), (3, 5)),
     "Sigmoid": layer_case(lambda shape, s, rng: Sigmoid(), (3, 5)),
     "Softmax": layer_case(lambda shape, s, rng: Softmax(), (3, 5)),
-    "Conv2d": layer_case(_conv2d, (2, 2, 6, 6)),
-    "Deconv2d": layer_case(_deconv2d, (2, 2, 3, 3)),
-    "MaxPool2d": layer_case(_max_pool, (2, 2, 6, 6)),
+    "Conv2d": layer_case(_conv2d, (2, 2, 6, 6), options=WINDOW),
+    "Deconv2d": layer_case(_deconv2d, (2, 2, 3, 3), options=WINDOW),
+    "MaxPool2d": layer_case(_max_pool, (2, 2, 6, 6), options=WINDOW),
     "BatchNorm": layer_case(_batch_norm, (6, 3)),
     "Dropout": layer_case(lambda shape, s, rng: _FixedMask(0.3, rng=rng), (3, 5)),
     "LSTM": layer_case(lambda shape, s, rng: LSTM(shape[2], 3, rng=rng), (4, 2, 3)),
@@ -314,3 +338,40 @@ CASES = {
     "bernoulli_log_likelihood": loss_case(losses.bernoulli_log_likelihood, ["logits"], (3, 4), _probabilities),
     "bernoulli_cross_entropy": loss_case(losses.bernoulli_cross_entropy, ["logits"], (3, 4), _probabilities),
 }
+
+
+def case_name(name):
+    """The name in :data:`CASES` that ``name`` spells, ignoring case (``conv2d`` -> ``Conv2d``).
+
+    An unknown name is a MinnetError suggesting the closest names, or listing them all.
+    """
+    by_lower = {known.lower(): known for known in CASES}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    close = difflib.get_close_matches(name.lower(), by_lower, n=3, cutoff=0.6)
+    if close:
+        hint = f"did you mean {' or '.join(by_lower[c] for c in close)}?"
+    else:
+        hint = f"choose one of: {', '.join(CASES)}"
+    raise MinnetError(f"no gradient check named {name!r}; {hint}")
+
+
+def build_case(name, settings, rng):
+    """``(title, forward, backward, wrt)`` of the case ``name`` (any case) with ``settings``.
+
+    Parameters
+    ----------
+    name : str, a key of :data:`CASES`, in any case.
+    settings : :class:`Settings`; a window option set (not None) that the case does not take
+        is a MinnetError, since the case would ignore it.
+    rng : numpy.random.Generator drawing the weights and the input.
+    """
+    name = case_name(name)
+    build = CASES[name]
+    taken = getattr(build, "takes", ())
+    ignored = [option for option in WINDOW if getattr(settings, option) is not None and option not in taken]
+    if ignored:
+        given = ", ".join(f"--{option}" for option in ignored)
+        accepted = f"it takes only {', '.join(f'--{option}' for option in taken)}" if taken else "it has no window"
+        raise MinnetError(f"{name} does not take {given}: {accepted}")
+    return build(settings, rng)

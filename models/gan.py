@@ -15,7 +15,8 @@ Each step (Goodfellow et al. 2014, Algorithm 1, with k = 1):
 2. **G step.** On the same x~, minimise the non-saturating
    ``L_G = CE(D(x~), real) = -log D(x~)`` (default), or the papers' minimax form
    ``L_G = -CE(D(x~), fake) = log(1 - D(x~))`` (``--g-loss minimax``), back-propagating
-   through D into G. The gradient D accumulates on the way is discarded.
+   through D into G; D's backward there computes the input gradient only (D's weights are
+   not updated by the G step).
 
 With ``g_average`` set, samples come from an exponential moving average of G's weights,
 updated after each step's G updates (:mod:`minnet.models.ema`), rather than from G itself.
@@ -36,6 +37,7 @@ from minnet.backend import to_numpy
 from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
 from minnet.layers.activations import sigmoid, softmax
+from minnet.layers.base import evaluating, input_gradients_only
 from minnet.layers.dropout import Dropout
 from minnet.models.base import Config, Trainer, option
 from minnet.models.ema import WeightAverage
@@ -93,7 +95,19 @@ def discriminator_loss(logits, real_target):
 
 
 class GANTrainer(Trainer):
-    """Alternating D and G updates with Adam; see the module docstring."""
+    """Alternating D and G updates with Adam; see the module docstring.
+
+    Attributes
+    ----------
+    G : Layer
+        The generator: noise z (B, z_dim), with the one-hot label (B, 10) appended for a
+        conditional model, -> images (B, 1, 28, 28) in [-1, 1] (its last layer is a tanh).
+        That is not what :meth:`sample` returns: it runs G in evaluation mode and gives NumPy
+        (n, 28, 28) in [0, 1], (x + 1) / 2, as every trainer's ``sample`` does.
+    D : Layer
+        The discriminator: images (B, 1, 28, 28) in [-1, 1] (and, if conditional, the labels)
+        -> its logits of "real".
+    """
 
     Config = GANConfig
     curves = {
@@ -132,19 +146,19 @@ class GANTrainer(Trainer):
     def one_hot(self, labels):
         return self.to_device(np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels)])
 
-    def generate(self, z, onehot, train=True, G=None):
+    def generate(self, z, onehot, G=None):
         """G([z, y]) for conditional models, G(z) otherwise: images (B, 1, 28, 28) in [-1, 1].
 
         ``G``: another generator to use (the weight average), default the trained one."""
         if onehot is not None:
             z = backend.xp_of(z).concatenate([z, onehot], axis=1)
-        return (self.G if G is None else G).forward(z, train=train)
+        return (self.G if G is None else G).forward(z)
 
-    def discriminate(self, images, onehot, train=True):
+    def discriminate(self, images, onehot):
         """D's logits for ``images``; a conditional D also takes the labels ``onehot`` (B, 10)."""
         if onehot is None:
-            return self.D.forward(images, train=train)
-        return self.D.forward([images, onehot], train=train)
+            return self.D.forward(images)
+        return self.D.forward([images, onehot])
 
     def discriminator_backward(self, g_logits):
         """Back-propagate through D; returns dL/dimage (a conditional D's label gradient is dropped)."""
@@ -196,23 +210,24 @@ class GANTrainer(Trainer):
         return (labels + self.rng.integers(1, NUM_CLASSES, size=len(labels))) % NUM_CLASSES
 
     def generator_step(self, fake, onehot):
-        """Update G so that D takes ``fake`` (just made by G, train mode) for real; returns L_G."""
+        """Update G so that D takes ``fake`` (just made by G in training mode) for real; returns L_G."""
         logits = self.discriminate(fake, onehot)
         if self.config.g_loss == "minimax":  # minimise log(1 - D(G(z))) = -CE(D(G(z)), fake)
             loss_g, g_logits = discriminator_loss(logits, 0.0)
             loss_g, g_logits = -loss_g, -g_logits
         else:  # minimise -log D(G(z)) = CE(D(G(z)), real)
             loss_g, g_logits = discriminator_loss(logits, 1.0)
-        self.G.backward(self.discriminator_backward(g_logits))
-        self.optimizers["D"].zero_grad()  # D's share of the G step is not an update of D
+        with input_gradients_only(self.D):  # D is not updated by the G step: only dL/dx~ is needed
+            g_fake = self.discriminator_backward(g_logits)
+        self.G.backward(g_fake)
         self.optimizers["G"].step()
         return float(loss_g)
 
     def diagnostics(self, images, labels):
         """D's mean confidence on images generated from the fixed held-out noise (eval mode)."""
         onehot = self.one_hot(self.held_out_labels) if self.conditional else None
-        fake = self.generate(self.held_out_z, onehot, train=False)
-        logits = self.discriminate(fake, onehot, train=False)
+        with evaluating(self.G, self.D):
+            logits = self.discriminate(self.generate(self.held_out_z, onehot), onehot)
         return {"d_fake_held_out": float(real_probability(logits).mean())}
 
     # -- state: the trainer's, and G's weight average -----------------------------------
@@ -230,12 +245,13 @@ class GANTrainer(Trainer):
 
     # -- sampling ---------------------------------------------------------------------
     def sample(self, n, labels=None, rng=None, size=None):
-        """``n`` images (n, 28, 28) in [0, 1] from G (or its weight average) in inference mode;
+        """``n`` images (n, 28, 28) in [0, 1] from G (or its weight average) in evaluation mode;
         ``labels`` for conditional models."""
         if self.conditional and (labels is None or len(labels) != n):
             raise MinnetError(f"{self.name} is conditional: sample needs one label per image ({n})")
         z = self.noise(n, rng or np.random.default_rng())
         onehot = self.one_hot(labels) if self.conditional else None
         sampler = self.G if self.G_average is None else self.G_average.network
-        images = self.generate(z, onehot, train=False, G=sampler)
+        with evaluating(sampler):
+            images = self.generate(z, onehot, G=sampler)
         return np.clip((to_numpy(images).reshape(n, 28, 28) + 1) / 2, 0, 1)

@@ -3,7 +3,7 @@
 ==============  =====================================================================
 file            layers
 ==============  =====================================================================
-base.py         Layer (the contract), Sequential
+base.py         Layer (the contract), Sequential, evaluating, input_gradients_only
 dense.py        Dense
 attention.py    Filterbank, Read, Write (DRAW's Gaussian attention)
 activations.py  ReLU, LeakyReLU, Tanh, Sigmoid, Softmax
@@ -19,7 +19,7 @@ shape.py        Flatten, Reshape, Concat
 
 from minnet.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from minnet.layers.attention import Filterbank, Read, Write
-from minnet.layers.base import Layer, Sequential, input_gradients_only
+from minnet.layers.base import Layer, Sequential, evaluating, input_gradients_only
 from minnet.layers.conditional import LabelledConv2d
 from minnet.layers.conv import Conv2d, Deconv2d
 from minnet.layers.dense import Dense
@@ -52,5 +52,6 @@ __all__ = [
     "Softmax",
     "Tanh",
     "Write",
+    "evaluating",
     "input_gradients_only",
 ]
