@@ -1,6 +1,6 @@
 """Load a run saved by ``minnet train`` and write a grid of its samples as a PNG.
 
-    minnet train cdcgan --channels 16 --epochs 3 --out runs/first
+    minnet train cdcgan --channels 16 --epochs 4 --out runs/first
     python docs/examples/sample_from_run.py runs/first [OUT.png]
 """
 
