@@ -16,7 +16,7 @@ class Dropout(Layer):
         y     = x * m / (1 - p)           the survivors are scaled up, so E[y] = x
         dL/dx = gy * m / (1 - p)
 
-    In inference (``train=False``), and whenever ``p == 0``, the layer is the identity: the
+    In evaluation mode (``layer.eval()``), and whenever ``p == 0``, the layer is the identity: the
     scaling during training is what lets inference skip it.
 
     Masks come from the layer's own generator: a ``numpy.random.Generator`` for NumPy inputs
@@ -54,10 +54,10 @@ class Dropout(Layer):
             uniform = self._gpu_rng.random_sample(x.shape, dtype=np.float32)
         return uniform >= self.p
 
-    def forward(self, x, train=True, mask=None):
+    def forward(self, x, mask=None):
         """``y = x * mask / (1 - p)``; ``mask`` (boolean or 0/1, shaped like x) defaults to a
         fresh :meth:`draw_mask`."""
-        if not train or self.p == 0:
+        if not self.training or self.p == 0:
             return x
         if mask is None:
             mask = self.draw_mask(x)

@@ -39,6 +39,12 @@ class MaxPool2d(Layer):
     * ``dL/dx = col2im(onehot(argmax) * gy)``: each ``gy[n, c, u, v]`` goes to the pixel that
       won its window; a pixel winning several overlapping windows receives the sum. Ties go
       to the first maximum in row-major window order, as in torch.
+
+    Naive twin: :func:`minnet.layers.naive.max_pool2d` and ``max_pool2d_backward``, a loop over
+    the windows that finds each winner. Here, on the CPU, im2col lays every window out as a
+    column (``-inf`` as padding) so the maxima, the one-hot winners and their gradients are a
+    few vectorised passes, and ``col2im`` adds the gradients back; on the GPU one fused kernel
+    each way, since those passes would be a dozen launches on small arrays.
     """
 
     def __init__(self, k, stride=None, pad=0):
@@ -49,7 +55,8 @@ class MaxPool2d(Layer):
             raise ValueError(f"MaxPool2d padding must be in [0, k // 2] = [0, {k // 2}], got {pad}")
 
     def output_shape(self, input_shape):
-        """``(B, C, Ho, Wo)``; a ShapeError unless the input is ``(B, C, H, W)`` with H, W >= k - 2*pad."""
+        """``(B, C, Ho, Wo)``; a ShapeError unless ``input_shape`` is ``(B, C, H, W)`` with
+        H, W >= k - 2*pad."""
         self.expect_shape(input_shape, ("B", "C", "H", "W"))
         smallest = max(self.k - 2 * self.pad, 1)
         if min(input_shape[2:]) < smallest:
@@ -57,15 +64,15 @@ class MaxPool2d(Layer):
         B, C, H, W = input_shape
         return (B, C, output_size(H, self.k, self.stride, self.pad), output_size(W, self.k, self.stride, self.pad))
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         if xp_of(x) is not np:
-            return self._forward_gpu(x, train)
+            return self._forward_gpu(x)
         col = im2col(x, self.k, self.stride, self.pad, fill=-float("inf"))
         C, k, _, Ho, Wo, B = col.shape
         windows = col.reshape(C, k * k, Ho, Wo, B)
         y = windows.max(axis=1)  # (C, Ho, Wo, B)
-        if train:
+        if self.training:
             self.push(first_maximum(windows, y), x.shape)
         return to_batch_first(y)
 
@@ -78,7 +85,7 @@ class MaxPool2d(Layer):
         # dL/dx = col2im(dL/dcol): sum the window gradients back onto their pixels
         return col2im(gcol.reshape(C, self.k, self.k, Ho, Wo, B), x_shape, self.stride, self.pad)
 
-    def _forward_gpu(self, x, train):
+    def _forward_gpu(self, x):
         import cupy
 
         B, C, H, W = x.shape
@@ -88,7 +95,7 @@ class MaxPool2d(Layer):
         winner = cupy.empty((B, C, Ho, Wo), dtype=cupy.int32)
         check_32_bit(x)
         MAXPOOL_FORWARD(x, H, W, Ho, Wo, self.k, self.stride, self.pad, y, winner)
-        if train:
+        if self.training:
             self.push(winner, x.shape)
         return y
 
