@@ -9,8 +9,8 @@ rate decay (used by Adam) of 0.5") and batch 128 on all 60,000 training images (
        under a softmax.
     Weights start Glorot-uniform (the TensorFlow default the paper used).
     The paper's settings tend to collapse onto a few digits. ``--stable`` applies the usual
-    remedies (Radford et al. 2016; Salimans et al. 2016), chosen here after comparing sample
-    grids of 5-epoch runs of several combinations: LeakyReLU(0.2) instead of ReLU in both
+    remedies (Radford et al. 2016; Salimans et al. 2016), chosen by comparing sample grids of
+    short runs (docs/models/cdcgan.md): LeakyReLU(0.2) instead of ReLU in both
     networks, batch norm after G's hidden layers, dropout 0.3 after D's hidden layers, and
     one-sided label smoothing (D's target for real images 0.9).
 
@@ -34,9 +34,7 @@ the label given to both networks as the paper says:
     * G takes 4 update steps on the same noise for each D step (``--g-steps``; the TensorFlow
       DCGAN of the time took 2).
 
-    Measured after 2 epochs on the full set, seed 0: the fraction of 2,000 samples that the
-    MNIST classifier reads as the asked digit, for 1, 2 and 4 G steps, was 0.91, 0.96 and 0.99
-    with the matching-aware D, and 0.77, 0.84 and 0.95 without it (0.93 with 3 and 5 steps).
+    What each choice is worth is measured on docs/models/cdcgan.md.
 """
 
 import dataclasses
