@@ -28,6 +28,8 @@ import dataclasses
 import json
 import os
 import shlex
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -317,6 +319,18 @@ for _key, _page in [("first", "cdcgan"), ("cdcgan", "cdcgan"), ("gan", "cdcgan")
                     ("gan-conv-pool", "gan-experiments"), ("gan-lstm", "gan-experiments"), ("abp", "abp"),
                     ("csgm", "csgm"), ("draw", "draw"), ("avme", "avme"), ("avme-cond", "avme")]:
     samples_and_curves(_key, _page, by_epoch=_key in ("first", "cdcgan", "csgm"))
+
+
+@figure("first")
+def python_example_samples(run_dirs, out):
+    """docs/python.md's picture: what ``docs/examples/sample_from_run.py RUN OUT.png`` writes."""
+    target = out / "python" / "samples.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    example = DOCS / "examples" / "sample_from_run.py"
+    subprocess.run([sys.executable, str(example), str(run_dirs["first"]), str(target)], check=True, capture_output=True)
+    with Image.open(target) as picture:
+        picture.load()
+    return [save_small(picture, target, 400)]
 
 
 @figure("abp")
