@@ -48,18 +48,15 @@ continues the chain of the last. Paper 002 does not name its optimiser for W; mi
 (beta1 = 0.5, lr 1e-3) because the gradient's size scales with 1/sigma^2 and with the image
 size and changes as f learns, and Adam's per-weight normalisation makes the step independent
 of that scale, where SGD's learning rate would have to be tuned to it. d = 10 (the paper gives
-no d for digits): after one epoch on digits 0-4, with an earlier generator (Dense d -> 64*7*7,
-deconvolutions 64 -> 32 -> 1) and errors measured from Z = 0, it separated test from negative
-images about as well as d = 20 (test / negative error 0.53 against 0.50) and its syntheses
-looked more like digits, since fewer factors leave fewer regions of N(0, I_d) that no
-training code visits; d = 20 reconstructed better (test error 8.7 against 15.8).
+no d for digits): fewer factors leave fewer regions of N(0, I_d) that no training code visits,
+so the syntheses look more like digits, at some cost in reconstruction (the comparison with
+d = 20 is on docs/models/abp.md).
 
 **Reconstruction errors** (Section 4.3), with W fixed: for an image Y, Z is inferred afresh by
 ``--eval-steps`` noiseless steps of the rule above from a start drawn from N(0, I_d) with a
 fixed seed, image k of every set starting from the same code (the same start and steps for
 every set, so the numbers compare; the stored training codes are not used). Z = 0 is a poor
-start: f barely depends on Z there, and after epoch 1 on digits 0-4, 100 steps from 0 left the
-test error at 28.7, where 50 from a prior draw reached 10.3 (negative: 48.2 and 25.7). The error is
+start: f barely depends on Z there (measured on docs/models/abp.md). The error is
 ``||Y - f(Z)||^2`` summed over the 784 pixels **on the [0, 1] pixel scale** (a quarter of the
 error on the model's [-1, 1] scale), averaged over the images. *train*: the first
 ``--eval-images`` training images; *test*: the first ones of the test set among the trained

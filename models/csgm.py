@@ -46,79 +46,18 @@ The thesis' values are ``--optimizer sgd --lr 0.01 --code-lr 0.01 --clip-norm 0`
 no clipping), one pixel at a time. Batched, the faithful reading of "a step of 0.01 per pixel"
 treats an image's ``P`` pixels as the codes do (their per-pair gradients summed) and averages
 over the images: SGD with ``--lr 0.01 P`` on the mean error (0.16 for P = 16; ``--lr`` is
-always the step on the mean). Plain ``--lr 0.01 --code-lr 0.01`` on the mean learns next to
-nothing (3 epochs on the images below, P = 64, V = 1: pixel error 0.098; a blank image scores
-0.112). Measured: 3 epochs on the first 10,000 training images, B = 64, 1 thread, FID of 1,000
-default-sampler samples and of renders of 1,000 trained codes (reconstructions) against the
-test set, pixel error of the last epoch; coordinates on [-1, 1] (``s = 1`` in
-:mod:`minnet.models.csgm_field`), random pixels (with replacement) and no step limit or
-clipping in these runs. Every row feeds the network the same ``B P V`` pairs per visit and
-took 15-22 s per epoch (wall, busy machine: the differences are noise):
+always the step on the mean). In a few epochs that learns far more slowly than Adam, so the
+defaults go beyond the thesis:
 
-    P   V   d_ramp  weights       code_lr  FID   reconstr.  pixel error
-    64  4    8      Adam 0.001    1        139   139        0.043   (the former defaults)
-    64  4    8      SGD 0.64      1        340   332        0.062   (the thesis' 0.01 per pixel)
-    64  4    1      Adam 0.001    1        345   345        0.064   (codes driven out: norm 11.5)
-    64  4    4      Adam 0.001    1        251   246        0.057
-    64  4   24      Adam 0.001    1        118   117        0.041
-    64  4   24      Adam 0.002    1         76    79        0.039
-    32  8   24      Adam 0.001    1         67    70        0.036
-    32  8   24      Adam 0.002    1         58    63        0.036
-    16 16   48      Adam 0.002    1         49    52        0.035
-    16 16   48      Adam 0.003    1         51    55        0.036
-    16 16   48      SGD 0.16      1        298   285        0.055   (the thesis' 0.01 per pixel)
-    16 16   48      Adam 0.002    2         40    42        0.032   (the defaults, but s = 1)
-    16 16   48      Adam 0.002    4         38    39        0.032   (codes grow: norm 8.6 vs 5.7)
-     8 32   96      Adam 0.002    2         44    47        0.032
+* Adam 0.002 for the weights, their gradient clipped at norm 1 (``clip_norm``), which keeps
+  the rare update on a code far from the data from throwing the weights off;
+* SGD at ``code_lr`` 2 for the codes, each step at most ``code_max_step`` = 2 long, so that no
+  code diverges;
+* a visit of ``V`` = 49 updates of ``P`` = 16 pixels: every pixel of its images once;
+* d's target reaching 1 after ``d_ramp`` = 2 V updates, the end of the second epoch;
+* coordinates on [-4, 4] (:mod:`minnet.models.csgm_field`).
 
-(P ``--pixels``, V ``--visit-steps``.) So SGD at the thesis' rate per pixel stays far behind
-Adam in a few epochs, and the defaults keep Adam for the weights. The reconstructions score
-about as well as the samples (also on all 60,000 images, former defaults, 3 epochs: 46.0
-against 41.4), so training, not the sampler, limits the FID at 3 epochs. What
-helps: (1) more, smaller updates per visit (every code gets V steps per epoch); (2) a slower
-rise of d's target: it is the same at all ``P`` pixels of an image, so its ``P`` gradients add
-up on the code (with ``d_ramp`` = 1 the codes' mean norm grew from 4.5 to 11.5 and the renders
-broke up); ``d_ramp = 3 V`` let it reach 1 at the end of the third epoch; (3) larger weight
-and code steps, until the codes start to grow.
-
-On all 60,000 images (3 epochs, 1 thread) two more settings count. The coordinates' scale
-``s = 4`` (see :mod:`minnet.models.csgm_field`) sharpens the renders: reconstruction FID 34.4
-against 40.4 with ``s = 1``. And there, with ``code_lr`` 2, a few codes diverged (7 of 60,000
-with ``s = 1``, 12 with ``s = 4``, norms up to 1,425 where the others stay below 15): they
-inflate their digit's fitted covariance, so that digit's samples include blobs (accuracy 94.6%,
-FID 43.6 of 500 samples with ``s = 4``). ``code_lr`` 1 trains too slowly (FID 112 after the first
-epoch against 55), so the default ``code_max_step`` = 2 shortens the longest steps instead: at
-the end of that run, steps of code_lr 2 had median length 0.52 and 99th percentile 2.0.
-With those settings and 16 updates of 16 random pixels per visit (3 epochs, 60,000 images, 1
-thread, 98-118 s wall per epoch), ``minnet eval --n 2000`` gave FID 26.0 for the default
-sampler against 38.8 for Algorithm 2.
-
-Then the visit. 16 x 16 pairs show an image 256 of its 784 pixels per epoch, so the default
-became V = 49: each visit shows every pixel once, in a random order per image, and an epoch
-each (image, pixel) pair once, at 3 times the cost; ``d_ramp = 2 V`` lets d's target reach 1 at
-the end of the second epoch, so Algorithm 2's d has trained at its final target for the third.
-On the first 10,000 images, 3 epochs, ``minnet eval --n 1000``:
-
-    V   d_ramp  s/epoch  FID default  FID paper  spread default  spread paper
-    16   48      16       38.5         39.2       0.094           0.042
-    49   48      52       10.5         29.2       0.114           0.038
-    49   98      50        9.2         29.1       0.116           0.039
-    49  147      52        9.1         35.5       0.113           0.041
-
-On all 60,000 images the longer visits brought rare excursions: during the second epoch, as
-d's target climbs to 1, a few codes (0.1% of them at its end) lay where the network's
-activations grow 5-10 times per layer and the whole render is far below 0 (down to -76), so
-that one update's mean pixel error jumped to 10^4 and Adam carried the jolt into the weights:
-FID 66 at the end of epoch 2, after 24.5 for epoch 1 (500 samples; 7.7 again after epoch 3).
-Shorter code steps (``code_max_step`` 1) did not stop the excursions (FID 32.9 after epoch
-2). Clipping the weights' gradient at norm 1 (``clip_norm``, beyond the thesis; at the end of
-epoch 2 the median norm is 0.12, the 99th percentile 0.75) keeps such an update from throwing
-the weights off: 20.1 after epoch 2. The excursions remain single updates, a few per epoch
-through epoch 10, and show as spikes in ``losses.png``; the FID per epoch shows no trace of
-them. With all the defaults (3 epochs, 60,000 images, 1 thread, 291-374 s wall per epoch)
-``minnet eval --n 2000`` gave FID 5.9 (99.6% the asked digit, within-digit spread 0.125) for
-the default sampler and 41.8 (100%, 0.040) for Algorithm 2; with ``--seed 1``, 6.4 (99.5%,
-0.125) and 38.0 (100%, 0.040).
+The runs that chose them (tables of FID per setting) are on docs/models/csgm.md.
 
 Generation (Section 3, Algorithm 2)
 -----------------------------------
@@ -126,13 +65,11 @@ Generation (Section 3, Algorithm 2)
 target 1, the label given and no pixel values (``refine_steps`` steps of ``refine_lr``,
 rastering over the 28 x 28 pixel centres); their mean renders the image. The thesis gives no
 number of steps ("arbitrarily large"); its lr, 0.01, is the default step. As d learns that
-trained codes score near 1 (by epoch 2 here), this gives close to one prototype per digit.
-Larger steps do not help: d keeps rising away from the trained codes, so (former defaults)
-after the first epoch 20 steps of 0.1 moved codes (norm about 4.5) by 27 and 20 steps of 1.0
-by 47, to d = 0.66 and 1.00, and their renders were white blobs, not digits. The default
-``--sampler gaussian`` (beyond the thesis) draws each code from a Gaussian fitted to the
-trained codes of the training images of that digit (their mean and covariance), which keeps
-the variety of the training set.
+trained codes score near 1, this gives close to one prototype per digit; larger steps drive
+the codes away from the trained ones, where d keeps rising, and the renders break up
+(docs/models/csgm.md). The default ``--sampler gaussian`` (beyond the thesis) draws each code
+from a Gaussian fitted to the trained codes of the training images of that digit (their mean
+and covariance), which keeps the variety of the training set.
 """
 
 import dataclasses

@@ -9,8 +9,8 @@ rate decay (used by Adam) of 0.5") and batch 128 on all 60,000 training images (
        under a softmax.
     Weights start Glorot-uniform (the TensorFlow default the paper used).
     The paper's settings tend to collapse onto a few digits. ``--stable`` applies the usual
-    remedies (Radford et al. 2016; Salimans et al. 2016), chosen here after comparing sample
-    grids of 5-epoch runs of several combinations: LeakyReLU(0.2) instead of ReLU in both
+    remedies (Radford et al. 2016; Salimans et al. 2016), chosen by comparing sample grids of
+    short runs (docs/models/cdcgan.md): LeakyReLU(0.2) instead of ReLU in both
     networks, batch norm after G's hidden layers, dropout 0.3 after D's hidden layers, and
     one-sided label smoothing (D's target for real images 0.9).
 
@@ -34,28 +34,11 @@ the label given to both networks as the paper says:
     * G takes 4 update steps on the same noise for each D step (``--g-steps``; the TensorFlow
       DCGAN of the time took 2).
 
-    Measured after 2 epochs on the full set, seed 0: the fraction of 2,000 samples that the
-    MNIST classifier reads as the asked digit, for 1, 2 and 4 G steps, was 0.91, 0.96 and 0.99
-    with the matching-aware D, and 0.77, 0.84 and 0.95 without it (0.93 with 3 and 5 steps).
-
     Samples come from a moving average of G's weights over about the last 500 steps
     (``--g-average 0.998``; :mod:`minnet.models.ema`); ``--g-average 0`` samples G itself.
-    Training is the same either way. Measured on the README's first command (``--channels 16``,
-    the 30,000 bundled digits, one thread), ``minnet eval`` of 10,000 samples, seeds 0 / 1:
+    Training is the same either way.
 
-        epochs  sampled from      FID           asked digit
-        3       G itself          33.8 / 31.7   0.913 / 0.916
-        3       average 0.995     23.4 / 22.5   0.963 / 0.971
-        3       average 0.998     25.8 / 27.9   0.974 / 0.977
-        4       G itself          22.4 / 25.6   0.952 / 0.943
-        4       average 0.995     15.1 / 14.6   0.977 / 0.978
-        4       average 0.998     15.9 / 16.1   0.981 / 0.985
-        4       average 0.999     18.1 / 19.2   0.984 / 0.986
-        5       G itself          21.0 / 15.5   0.948 / 0.957
-        5       average 0.998     11.1 / 10.5   0.991 / 0.989
-
-    0.998 rather than 0.995 for the digit read right more often at about the same FID, and for
-    long runs (the full 100 epochs are 47,000 steps, where 500 steps are one epoch).
+    What each choice is worth is measured on docs/models/cdcgan.md.
 """
 
 import dataclasses
