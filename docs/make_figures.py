@@ -6,7 +6,7 @@
    budget's epochs and data, then ``minnet eval``. A run already in ``--runs`` (default
    ``runs/docs-<budget>``) that finished is reused; one that stopped part-way is resumed.
 2. **Figures.** Every function registered with :func:`figure` copies or derives its pictures
-   from the runs into ``--figures`` (default ``docs/figures``), as small PNGs: the sample grids,
+   from the runs into ``--figures`` (default ``docs/figures``), as small PNGs (and GIFs): the sample grids,
    the curves and the papers' own figures that the runs write, the first command's grid, and the
    README's top figure (samples of every model, one labelled row each).
 3. **Record.** ``<figures>/made-by.md`` lists each figure and number with the commands and the
@@ -19,8 +19,9 @@ few hundred images with tiny networks (what the test suite runs, so this script 
 ``--only`` trains and draws the figures of some runs only, e.g. to train two sets of runs side
 by side; a final call without it reuses every run and draws everything.
 
-Animated GIFs that training runs write join as one more :func:`figure` function each (see
-"Animations" below).
+The animated GIFs that training runs write (DRAW drawing, AVME's canvases, CSGM's zoom, the
+first command's samples across epochs) are copied as the runs wrote them, one :func:`figure`
+function each (see "Animations" below).
 """
 
 import argparse
@@ -28,6 +29,7 @@ import dataclasses
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -372,10 +374,36 @@ def avme_conditional_rows(run_dirs, out):
 
 
 # -- Animations ----------------------------------------------------------------------------------
-# GIFs written by training runs (DRAW drawing a digit, AVME's canvas over its steps, CSGM zooming
-# from 28 to 300 px, a run's samples across epochs) join here, one @figure function each, copying
-# the run's GIF into <figures>/<page>/ as the PNGs above are copied (without scaling: a GIF's
-# frames are kept as the run wrote them).
+def copy_animation(run_dir, name, target):
+    """The run's GIF ``name`` copied into ``target`` as it is: the run already made it small
+    (see :mod:`minnet.figures.animation`), and scaling a GIF would mean re-encoding every frame."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dir / name, target)
+    return target
+
+
+@figure("first")
+def first_command_samples_across_epochs(run_dirs, out):
+    """The first command's run: its sample grid after each epoch, in turn (samples-by-epoch.gif)."""
+    return [copy_animation(run_dirs["first"], "samples-by-epoch.gif", out / "first" / "samples-by-epoch.gif")]
+
+
+@figure("draw")
+def draw_drawing_step_by_step(run_dirs, out):
+    """DRAW drawing four validation digits step by step, read window red, write window green."""
+    return [copy_animation(run_dirs["draw"], "drawing.gif", out / "draw" / "drawing.gif")]
+
+
+@figure("avme")
+def avme_canvases_over_the_steps(run_dirs, out):
+    """AVME: Fig. 8's ten canvases filling up over the 12 steps, one frame per step."""
+    return [copy_animation(run_dirs["avme"], "fig8-unrolled.gif", out / "avme" / "fig8-unrolled.gif")]
+
+
+@figure("csgm")
+def csgm_zoom_from_28_to_300_pixels(run_dirs, out):
+    """CSGM: Fig. 4.2's 2 rendered at twelve sizes from 28 to 300 pixels, each frame enlarged to 300."""
+    return [copy_animation(run_dirs["csgm"], "zoom.gif", out / "csgm" / "zoom.gif")]
 
 
 # -- the record ----------------------------------------------------------------------------------

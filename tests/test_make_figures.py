@@ -31,7 +31,7 @@ def smoke(make_figures, tmp_path_factory):
     return root, records, log
 
 
-def test_every_figure_function_writes_small_pngs(make_figures, smoke):
+def test_every_figure_function_writes_small_pngs_or_gifs(make_figures, smoke):
     root, _, log = smoke
     written = [Path(line.split()[1]) for line in log if line.startswith("wrote ")]
     assert not [line for line in log if line.startswith("skipping")]
@@ -39,9 +39,12 @@ def test_every_figure_function_writes_small_pngs(make_figures, smoke):
     for path in written:
         assert path.is_relative_to(root / "figures")
         with Image.open(path) as picture:
-            assert picture.format == "PNG"
             assert picture.width <= 1000  # scaled down: at most MAX_WIDTH, a few chosen figures wider
-            assert picture.mode == "P"  # palettised, so it stays small
+            if path.suffix == ".gif":  # an animation, as the run wrote it
+                assert picture.format == "GIF" and path.stat().st_size < 400 * 1024
+            else:
+                assert picture.format == "PNG"
+                assert picture.mode == "P"  # palettised, so it stays small
 
 
 def test_the_top_figure_has_a_row_per_model(make_figures, smoke):
