@@ -13,6 +13,15 @@ import os
 # chose is kept. See minnet/threads.py.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
 
+from minnet.distributed.launch import threads_per_process  # noqa: E402  (reads the environment only)
+
+# P processes that mpiexec put on one machine share its cores: each gets cores / P threads
+# (for BLAS and minnet.speed.threads) unless the user chose a number, as torchrun does.
+if not any(os.environ.get(name) for name in ("MINNET_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")):
+    _threads = threads_per_process()
+    if _threads is not None:
+        os.environ["OPENBLAS_NUM_THREADS"] = os.environ["MINNET_NUM_THREADS"] = str(_threads)
+
 from minnet.errors import MinnetError  # noqa: E402
 
 __version__ = "0.1.0"

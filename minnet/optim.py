@@ -11,6 +11,7 @@ replace the arrays that the optimizer's views point into.
 
 Each ``step()``:
 
+0. in data-parallel training, averages ``g`` over the ranks (:meth:`Optimizer.reduce_gradients`);
 1. stops with :class:`NonFiniteError` naming the parameter if any gradient is NaN or inf;
 2. if ``clip_norm`` is set, rescales ``g`` to ``g * min(1, clip_norm / ||g||)``;
 3. applies the update rule to ``theta``;
@@ -101,9 +102,27 @@ class Optimizer:
         self.clip_norm = clip_norm
         self.steps = 0
         self.last_grad_norm = None
+        # Set by minnet.distributed.steps.attach for data-parallel training; one process has none.
+        self.communicator = None
+
+    def reduce_gradients(self, grads):
+        """Data-parallel training: make ``grads`` the gradient of the whole global batch.
+
+        Each of the P ranks holds the gradient of the mean loss over its B/P images; the mean
+        over all B images is the mean of those P means, so one allreduce sums the flat buffer
+        over the ranks and the sum is divided by P. It comes before the NaN check and clipping,
+        so every rank clips the same gradient and stops alike. Without a communicator (one
+        process) it does nothing.
+        """
+        if self.communicator is None:
+            return
+        self.communicator.allreduce_sum(grads)
+        if self.communicator.size > 1:
+            grads /= self.communicator.size
 
     def step(self):
         grads = self.flat.grads
+        self.reduce_gradients(grads)
         bad = self.flat.first_non_finite(grads)
         if bad is not None:
             raise NonFiniteError(f"the gradient of {bad} is NaN or infinite")

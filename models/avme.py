@@ -189,7 +189,7 @@ class AVME(Trainer):
     # -- training: the negative ELBO of the batch --------------------------------------------------
     def train_step(self, images, labels, indices=None):
         x, y = self._inputs(images, labels)
-        eps = self.normal((self.config.steps, len(x), self.config.z_dim))
+        eps = self.batch_normal((self.config.steps, len(x), self.config.z_dim), axis=1)
         canvas, kl, _ = self.network.forward(x, eps, y)
         reconstruction, g_canvas = bernoulli_cross_entropy(canvas, x)
         batch = len(x)

@@ -19,7 +19,9 @@ resumed run finds every image's state as it was.
 Every source of randomness in training (weight initialisation, noise, dropout masks) draws
 from the one ``numpy.random.Generator`` handed to the constructor, and its state is part of
 the checkpoint, so a resumed run continues with exactly the numbers an uninterrupted run
-would have drawn.
+would have drawn. What a training step draws for its images it draws for the whole global
+batch (:meth:`Trainer.batch_normal`, :mod:`minnet.distributed.batch`), so that P processes,
+each given its share of the batch, draw what one process would.
 """
 
 import dataclasses
@@ -28,6 +30,7 @@ import json
 import numpy as np
 
 from minnet import backend
+from minnet.distributed.batch import own_rows, whole_shape
 
 PER_EXAMPLE = "per_example"  # checkpoint prefix of the per-image arrays
 
@@ -171,3 +174,9 @@ class Trainer:
     def normal(self, shape, rng=None):
         """Standard normal noise drawn on the CPU from ``rng`` (default: the trainer's)."""
         return self.to_device((rng or self.rng).standard_normal(shape, dtype=np.float32))
+
+    def batch_normal(self, shape, axis=0):
+        """Noise for this rank's images of a training batch, ``shape`` with the images on axis
+        ``axis``: drawn from the trainer's generator for the whole global batch, of which this
+        rank keeps its rows (:mod:`minnet.distributed.batch`). One process: ``normal(shape)``."""
+        return self.to_device(own_rows(self.rng.standard_normal(whole_shape(shape, axis), dtype=np.float32), axis))

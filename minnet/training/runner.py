@@ -20,6 +20,9 @@ Exact resumption: the order of the training images in epoch ``e`` comes from a g
 seeded with ``(seed, e)``, and everything random inside the trainer draws from the trainer's
 own generator, whose state is checkpointed. A run resumed from a checkpoint taken at any
 step therefore performs exactly the remaining steps of the uninterrupted run.
+
+Under ``mpiexec`` (:mod:`minnet.distributed`) every rank runs this loop on the same global
+batches, each training on its share of them; rank 0 alone writes the run directory.
 """
 
 import dataclasses
@@ -35,6 +38,8 @@ import numpy as np
 from PIL import Image
 
 from minnet import backend
+from minnet.distributed import steps as data_parallel
+from minnet.distributed import world
 from minnet.errors import MinnetError
 from minnet.figures import images
 from minnet.fileio import atomic_write
@@ -166,6 +171,11 @@ class _RunningMeans:
         return {k: v / self.count for k, v in self.sums.items()} if self.count else {}
 
 
+class Interrupted(KeyboardInterrupt):
+    """A Ctrl-C stopped training after a whole step and the checkpoint is saved; with several
+    ranks, every one stopped after the same step, so all can end in order."""
+
+
 class _CtrlCBetweenSteps:
     """Hold a Ctrl-C back until the training step under way is complete.
 
@@ -287,14 +297,20 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
     log_every : steps between lines of metrics.jsonl
     say : where the one-line-per-epoch summaries go
 
-    Returns the final :class:`Position`. Ctrl-C, once the step under way is done, saves a checkpoint and re-raises
-    ``KeyboardInterrupt``; a NaN stops with a :class:`MinnetError` and keeps the last good
+    Returns the final :class:`Position`. Ctrl-C, once the step under way is done, saves a checkpoint and raises
+    :class:`Interrupted` (a ``KeyboardInterrupt``); a NaN stops with a :class:`MinnetError` and keeps the last good
     checkpoint. The process keeps the memory it frees for the next step
     (:func:`minnet.speed.memory.keep_freed_memory`).
+
+    With several ranks (:func:`minnet.distributed.world`), ``say`` is heard from rank 0 only.
     """
     memory.keep_freed_memory()
     position = position or Position()
-    _forget_after(run_dir, position)
+    data_parallel.attach(trainer)
+    if world().rank == 0:
+        _forget_after(run_dir, position)
+    else:
+        say = silent
     steps = steps_per_epoch(dataset, trainer.config.batch_size)
     try:
         while position.epoch < epochs:
@@ -307,12 +323,18 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
     return position
 
 
+def silent(*args, **kwargs):
+    """The ``say`` of ranks other than 0: only rank 0 talks to the user."""
+
+
 def _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps, log_every, say):
-    """One epoch (or the rest of one, after resuming mid-epoch), then its checkpoint and figures."""
+    """One epoch (or the rest of one, after resuming mid-epoch), then its checkpoint and figures
+    (written by rank 0 alone)."""
     seed = meta["seed"]
     epoch = position.epoch + 1
     order = np.random.default_rng([seed, epoch])
-    bar = ProgressBar(steps, f"epoch {epoch}/{epochs}", start=position.step)
+    writer = world().rank == 0
+    bar = ProgressBar(steps, f"epoch {epoch}/{epochs}", start=position.step, enabled=writer)
     started = time.perf_counter()
     ctrl_c = _CtrlCBetweenSteps()
     try:
@@ -326,12 +348,16 @@ def _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps, log_e
             say(f"interrupted twice in epoch {epoch}: nothing saved; {checkpoint_path(run_dir)} is as it was")
             raise
         position.seconds += time.perf_counter() - started
-        save_run_checkpoint(run_dir, trainer, position, meta)
+        if writer:
+            save_run_checkpoint(run_dir, trainer, position, meta)
+        world().any(False)  # the other ranks wait for rank 0's checkpoint before they end
         say(f"interrupted in epoch {epoch} after step {position.step}; saved {checkpoint_path(run_dir)}")
-        raise
+        raise Interrupted from None
     backend.synchronize()
     seconds = time.perf_counter() - started
     position.epoch, position.step, position.seconds = epoch, 0, position.seconds + seconds
+    if not writer:
+        return
     context = EpochContext(run_dir, epoch, seed, dataset, meta.get("data", {}).get("data_dir"), say)
     measured = trainer.end_of_epoch(context)
     _check_finite(measured, f"at the end of epoch {epoch}")
@@ -345,28 +371,34 @@ def _train_epoch(trainer, dataset, run_dir, meta, position, epochs, steps, log_e
 def _run_steps(trainer, dataset, run_dir, position, order, epoch, bar, log_every, ctrl_c):
     """The steps of one epoch from ``position.step`` on; returns the means of the epoch's logs.
 
-    After each step ``position`` is advanced, and a Ctrl-C held back by ``ctrl_c`` interrupts.
+    After each step ``position`` is advanced, and a Ctrl-C held back by ``ctrl_c`` interrupts
+    (every rank after the same step). Each rank trains on its share of the global batch
+    (:mod:`minnet.distributed.steps`); the logs are the global batch's.
     """
     window, epoch_means = _RunningMeans(), _RunningMeans()
+    writer = world().rank == 0
     for index, (x, y, rows) in enumerate(dataset.batches(trainer.config.batch_size, order, with_indices=True)):
         if index < position.step:
             continue  # already done before the checkpoint this run resumed from
         where = f"in epoch {epoch}, step {index + 1}"
+        x, y, own = data_parallel.own_share(x, y, rows)
         try:
-            logs = trainer.train_step(x, y, rows)
+            logs = trainer.train_step(x, y, own)
         except MinnetError as err:
             raise MinnetError(f"training stopped {where}: {err}") from None
+        data_parallel.share_per_example(trainer, rows)
+        logs, stop = data_parallel.agree(logs, ctrl_c.requested)
         _check_finite(logs, where)
         window.add(logs)
         epoch_means.add(logs)
         position.step, position.global_step = index + 1, position.global_step + 1
-        if position.global_step % log_every == 0:
+        if position.global_step % log_every == 0 and writer:
             record = {"epoch": epoch, "step": position.global_step, **window.means()}
             record.update(trainer.diagnostics(x, y))
             _append_jsonl(os.path.join(run_dir, METRICS), record)
             window = _RunningMeans()
         bar.update(epoch_means.means())
-        if ctrl_c.requested:
+        if stop:
             raise KeyboardInterrupt
     return epoch_means.means()
 
