@@ -23,9 +23,11 @@ import sys
 
 from minnet.cli.main import cli
 from minnet.figures import images
+from minnet.figures.run_figures import sample_grid
 from minnet.models import restore
 from minnet.training.checkpoint import load_checkpoint
-from minnet.training.runner import EPOCHS, checkpoint_path, read_jsonl, sample_grid
+from minnet.training.logs import read_jsonl
+from minnet.training.runner import EPOCHS, checkpoint_path
 
 MODELS = ("gan-linear", "gan-conv", "gan-conv-pool", "gan-lstm")
 

@@ -10,6 +10,7 @@ output directory, resumption, data) are the same for every model.
 prints and writes the run directory.
 """
 
+import contextlib
 import dataclasses
 import os
 
@@ -23,6 +24,7 @@ from minnet.distributed import steps as data_parallel
 from minnet.errors import MinnetError
 from minnet.models import TRAINERS, build, restore, trainer_class
 from minnet.models.base import config_to_dict
+from minnet.training.lock import RunLock
 from minnet.training.runner import checkpoint_path, silent, steps_per_epoch
 from minnet.training.runner import train as run_training
 
@@ -114,13 +116,9 @@ RUN_KEYS = [opt.name for opt in RUN_OPTIONS]
 CHANGEABLE_ON_RESUME = {"epochs", "lr"}
 
 
-def _prepare_directory(out):
+def _make_directory(out):
     try:
         os.makedirs(out, exist_ok=True)
-        probe = os.path.join(out, ".minnet-write-test")
-        with open(probe, "w"):
-            pass
-        os.remove(probe)
     except OSError as err:
         raise MinnetError(f"cannot write to --out {out}: {err.strerror}") from None
 
@@ -128,8 +126,6 @@ def _prepare_directory(out):
 def _resume(ctx, cls, out, values):
     """The trainer, metadata and position of the run in ``out``, with a new epoch total and, if
     ``--lr`` is given, a new learning rate (recorded in ``meta["lr_changes"]`` by ``restore``)."""
-    if not os.path.exists(checkpoint_path(out)):
-        raise MinnetError(f"no run to resume in {out} (no {os.path.basename(checkpoint_path(out))})")
     new_lr = {"lr": values["lr"]} if ctx.get_parameter_source("lr") == ParameterSource.COMMANDLINE else {}
     trainer, meta, position = restore(out, config_changes=new_lr)
     if meta["model"] != cls.name:
@@ -175,6 +171,13 @@ def check_batch_divides(batch_size, processes):
 
 
 def train_model(ctx, cls, values):
+    """Train a new run, or resume one, in ``--out``, holding the directory's lock (see
+    :mod:`minnet.training.lock`) from before the run is read or written until the end."""
+    with contextlib.ExitStack() as held:
+        _train_model(ctx, cls, values, held)
+
+
+def _train_model(ctx, cls, values, held):
     run = {key: values.pop(key) for key in RUN_KEYS}
     communicator = distributed.start(run["device"])  # before backend.use: it picks this rank's GPU
     backend.use(run["device"])
@@ -182,14 +185,16 @@ def train_model(ctx, cls, values):
     echo = click.echo if writer else silent
     out = run["out"] or os.path.join("runs", cls.name)
     if run["resume"]:
+        if not os.path.exists(checkpoint_path(out)):
+            raise MinnetError(f"no run to resume in {out} (no {os.path.basename(checkpoint_path(out))})")
+        if writer:
+            held.enter_context(RunLock(out))
         trainer, meta, position = _resume(ctx, cls, out, values)
         data_dir = run["data_dir"] or meta["data"]["data_dir"]
         limit, digits = meta["data"]["limit"], meta["data"].get("digits")
         if ctx.get_parameter_source("log_every") != ParameterSource.COMMANDLINE:
             run["log_every"] = meta["log_every"]
     else:
-        if os.path.exists(checkpoint_path(out)):
-            raise MinnetError(f"{out} already holds a run: add --resume to continue it, or choose another --out")
         trainer = build(cls.name, cls.Config(**values), run["seed"])  # refuses bad settings first
         position = None
         data_dir, limit, digits = run["data_dir"], run["limit"], run["digits"]
@@ -208,8 +213,11 @@ def train_model(ctx, cls, values):
             )
     else:
         steps_per_epoch(dataset, trainer.config.batch_size)  # refuse a batch larger than the data first
-        if writer:
-            _prepare_directory(out)
+        if writer:  # rank 0 alone writes the run directory, so it alone holds the lock
+            _make_directory(out)
+            held.enter_context(RunLock(out))
+        if os.path.exists(checkpoint_path(out)):
+            raise MinnetError(f"{out} already holds a run: add --resume to continue it, or choose another --out")
         trainer.data = data
         trainer.prepare(dataset)
         meta = {"model": cls.name, "config": config_to_dict(trainer.config), "seed": run["seed"], "data": data}

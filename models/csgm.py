@@ -145,6 +145,7 @@ from minnet.data import NUM_CLASSES
 from minnet.distributed.batch import own_rows, whole_shape
 from minnet.errors import MinnetError
 from minnet.figures import images
+from minnet.figures.run_figures import GRID_SEED
 from minnet.losses import squared_error
 from minnet.models.base import Config, Trainer, option
 from minnet.models.csgm_field import (
@@ -159,7 +160,6 @@ from minnet.models.csgm_field import (
 )
 from minnet.models.csgm_metrics import epoch_measures
 from minnet.optim import SGD, Adam
-from minnet.training.runner import GRID_SEED
 
 PAPER = "000: Komoni, Continuous Space Generative Model"
 SAMPLERS = ("gaussian", "paper")

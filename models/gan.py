@@ -15,7 +15,8 @@ Each step (Goodfellow et al. 2014, Algorithm 1, with k = 1):
 2. **G step.** On the same x~, minimise the non-saturating
    ``L_G = CE(D(x~), real) = -log D(x~)`` (default), or the papers' minimax form
    ``L_G = -CE(D(x~), fake) = log(1 - D(x~))`` (``--g-loss minimax``), back-propagating
-   through D into G. The gradient D accumulates on the way is discarded.
+   through D into G; D's backward there computes the input gradient only (D's weights are
+   not updated by the G step).
 
 D ends either in one logit (``CE`` is binary cross-entropy of its sigmoid, as in paper 003)
 or in two nodes ``[generated, real]`` under a softmax (paper 004); both are supported.
@@ -34,6 +35,7 @@ from minnet.data import NUM_CLASSES
 from minnet.distributed.batch import own_rows, whole_shape
 from minnet.errors import MinnetError
 from minnet.layers.activations import sigmoid, softmax
+from minnet.layers.base import input_gradients_only
 from minnet.layers.dropout import Dropout
 from minnet.models.base import Config, Trainer, option
 from minnet.optim import Adam
@@ -193,8 +195,9 @@ class GANTrainer(Trainer):
             loss_g, g_logits = -loss_g, -g_logits
         else:  # minimise -log D(G(z)) = CE(D(G(z)), real)
             loss_g, g_logits = discriminator_loss(logits, 1.0)
-        self.G.backward(self.discriminator_backward(g_logits))
-        self.optimizers["D"].zero_grad()  # D's share of the G step is not an update of D
+        with input_gradients_only(self.D):  # D is not updated by the G step: only dL/dx~ is needed
+            g_fake = self.discriminator_backward(g_logits)
+        self.G.backward(g_fake)
         self.optimizers["G"].step()
         return float(loss_g)
 

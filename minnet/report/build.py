@@ -26,6 +26,7 @@ import os
 import shutil
 
 from minnet.errors import MinnetError
+from minnet.figures.run_figures import SAMPLES_BY_EPOCH, epoch_grids
 from minnet.fileio import atomic_write
 from minnet.report.html import render_html
 from minnet.report.tables import (
@@ -38,7 +39,7 @@ from minnet.report.tables import (
     subtitle,
     summary_rows,
 )
-from minnet.training.runner import CHECKPOINT, EVAL_FILE, SAMPLES_BY_EPOCH, epoch_grids, load_run
+from minnet.training.runner import CHECKPOINT, EVAL_FILE, load_run
 
 HTML_FILE = "index.html"
 MARKDOWN_FILE = "README.md"

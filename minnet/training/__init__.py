@@ -1,2 +1,3 @@
 """Training runs: the loop over epochs (:mod:`~minnet.training.runner`), the checkpoint file
-(:mod:`~minnet.training.checkpoint`) and the progress bar (:mod:`~minnet.training.progress`)."""
+(:mod:`~minnet.training.checkpoint`), the JSON-lines logs (:mod:`~minnet.training.logs`) and the
+progress bar (:mod:`~minnet.training.progress`)."""

@@ -1,9 +1,8 @@
-"""The runner's curve figures: a log y axis when the values span decades, else a linear one."""
+"""A run's curve figures: a log y axis when the values span decades, else a linear one."""
 
 import pytest
 
-from minnet.figures import images
-from minnet.training import runner
+from minnet.figures import images, run_figures
 
 
 @pytest.mark.parametrize(
@@ -21,5 +20,5 @@ def test_curve_figures_use_a_log_axis_when_values_span_two_decades(monkeypatch, 
     drawn = {}
     monkeypatch.setattr(images, "plot_curves", lambda path, series, **options: drawn.update(options))
     records = [{"step": 50 * (i + 1), "loss": v} for i, v in enumerate(values)]
-    runner._draw_curves(tmp_path, "toy", {"losses.png": ["loss"]}, records, "step")
+    run_figures._draw_curves(tmp_path, "toy", {"losses.png": ["loss"]}, records, "step")
     assert drawn["logy"] is logy
