@@ -75,12 +75,16 @@ class NCCLCommunicator(MPICommunicator):
 
 
 def import_cupy_nccl():
-    """CuPy's NCCL binding; a MinnetError when CuPy was built without NCCL."""
+    """The CuPy module, with its NCCL binding ``cupy.cuda.nccl`` loaded; a MinnetError when CuPy
+    is missing or cannot find the NCCL library."""
     try:
         import cupy
-        import cupy.cuda.nccl  # noqa: F401  (a module of its own, missing from CuPy built without NCCL)
     except ImportError:
-        raise MinnetError(
-            "--device gpu under mpiexec needs NCCL: pip install nvidia-nccl-cu12 (cupy-cuda12x finds it)"
-        ) from None
+        raise MinnetError("the GPU needs CuPy: pip install 'minnet[gpu]'") from None
+    try:
+        from cupy.cuda import nccl
+    except ImportError:
+        nccl = None
+    if nccl is None or not getattr(nccl, "available", True):
+        raise MinnetError("--device gpu under mpiexec needs NCCL: pip install nvidia-nccl-cu12 (or the system's NCCL)")
     return cupy
