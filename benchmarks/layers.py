@@ -30,6 +30,7 @@ from harness import (  # noqa: E402
 )
 
 from minnet import backend  # noqa: E402
+from minnet.layers.base import evaluating  # noqa: E402
 from minnet.layers.conv import Conv2d, Deconv2d  # noqa: E402
 from minnet.layers.dense import Dense  # noqa: E402
 from minnet.layers.norm import BatchNorm  # noqa: E402
@@ -63,7 +64,8 @@ def normal(rng, *shape):
 def minnet_layer_step(layer, x_shape):
     def build(rng):
         x = backend.to_device(normal(rng, *x_shape))
-        gy = backend.to_device(normal(rng, *layer.forward(x, train=False).shape))
+        with evaluating(layer):
+            gy = backend.to_device(normal(rng, *layer.forward(x).shape))
 
         def step():
             layer.forward(x)

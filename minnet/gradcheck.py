@@ -149,28 +149,30 @@ def check(forward, backward, wrt, **settings):
             raise GradientCheckError(comparison.problem)
 
 
-def layer_closures(layer, x, *, train=True):
+def layer_closures(layer, x):
     """``(forward, backward, wrt)`` for :func:`measure`: ``layer``'s input gradient (named
-    ``"input"``) and the gradient of every parameter (by qualified name) at input ``x``."""
+    ``"input"``) and the gradient of every parameter (by qualified name) at input ``x``.
+
+    The layer runs in the mode it is in: training mode (a new layer's), where backward exists."""
     wrt = {"input": x, **layer.named_parameters()}
 
     def forward():
-        y = layer.forward(x, train=train)
+        y = layer.forward(x)
         layer.clear()
         return y
 
     def backward(gys):
         layer.zero_grad()
-        layer.forward(x, train=train)
+        layer.forward(x)
         gx = layer.backward(gys[0])
         return {"input": gx, **layer.named_grads()}
 
     return forward, backward, wrt
 
 
-def check_layer(layer, x, *, train=True, **settings):
+def check_layer(layer, x, **settings):
     """Check ``layer``'s input gradient and every parameter gradient at input ``x``.
 
     ``layer`` must already hold float64 parameters (``layer.astype(np.float64)``).
     """
-    check(*layer_closures(layer, x, train=train), **settings)
+    check(*layer_closures(layer, x), **settings)

@@ -90,7 +90,7 @@ def _title(what, shapes, dtype):
     return f"{' '.join(repr(what).split())} at {given}, {dtype}"
 
 
-def layer_case(make, default_shape, *, train=True):
+def layer_case(make, default_shape):
     """A case for a layer taking one array: ``make(shape, settings, rng) -> Layer``.
 
     Its input is standard normal, of the ``--shape`` given or ``default_shape``.
@@ -100,7 +100,7 @@ def layer_case(make, default_shape, *, train=True):
         shape = input_shape(settings, default_shape)
         layer = make(shape, settings, rng).astype(settings.dtype)
         x = _normal(rng, shape, settings.dtype)
-        return (_title(layer, {"input": shape}, settings.dtype), *layer_closures(layer, x, train=train))
+        return (_title(layer, {"input": shape}, settings.dtype), *layer_closures(layer, x))
 
     return build
 
@@ -133,10 +133,10 @@ def _sequential(shape, s, rng):
 class _FixedMask(Dropout):
     """Dropout with one mask drawn at the first forward and kept, so the function is fixed."""
 
-    def forward(self, x, train=True, mask=None):
+    def forward(self, x, mask=None):
         if not hasattr(self, "mask"):
             self.mask = self.draw_mask(x)
-        return super().forward(x, train, mask=self.mask)
+        return super().forward(x, mask=self.mask)
 
     def __repr__(self):
         return f"Dropout({self.p}) with a fixed mask"
@@ -151,7 +151,9 @@ def _lstm_cell(settings, rng):
     x, h_prev, c_prev = (_normal(rng, shape, settings.dtype) for shape in [(batch, n_in)] + [(batch, n_hidden)] * 2)
 
     def forward():
-        return cell.forward(x, (h_prev, c_prev), train=False)
+        h, c = cell.forward(x, (h_prev, c_prev))
+        cell.clear()
+        return h, c
 
     def backward(gys):
         cell.zero_grad()
@@ -211,7 +213,9 @@ def _filterbank(settings, rng):
     p = backend.to_device(p.astype(settings.dtype))
 
     def forward():
-        return layer.forward(p, train=False)
+        f_x, f_y, gamma = layer.forward(p)
+        layer.clear()
+        return f_x, f_y, gamma
 
     def backward(gys):
         layer.forward(p)

@@ -1,21 +1,26 @@
-"""Optimizers over one flat parameter buffer.
+"""Optimizers: SGD (with momentum) and Adam, updating a network's own arrays in place.
 
-An optimizer gathers every parameter of a model into one contiguous vector ``theta`` and every
-gradient into one vector ``g`` (the layers keep *views* into them, as Waffles keeps one flat
-weight vector). Then an update, gradient clipping, the NaN check and zeroing the gradients
-are each one vectorised operation over all weights (on the GPU, one kernel launch instead of
-one per parameter array).
-
-Build the optimizer after the model has its final dtype and device: ``astype`` and ``to``
-replace the arrays that the optimizer's views point into.
+An optimizer is built over a network (a :class:`~minnet.layers.base.Layer`, or a list of
+them) and updates the very arrays in ``layer.params``, in place: a reference a user took from
+``layer.params`` before building the optimizer sees every update, and two optimizers over one
+network both work. The layers' arrays are never re-seated.
 
 Each ``step()``:
 
-0. in data-parallel training, averages ``g`` over the ranks (:meth:`Optimizer.reduce_gradients`);
-1. stops with :class:`NonFiniteError` naming the parameter if any gradient is NaN or inf;
-2. if ``clip_norm`` is set, rescales ``g`` to ``g * min(1, clip_norm / ||g||)``;
-3. applies the update rule to ``theta``;
-4. zeroes ``g`` for the next round of accumulating ``backward`` calls.
+1. gathers every gradient into one flat buffer the optimizer owns, :attr:`Optimizer.flat_grads`
+   (one vectorised copy; on the GPU one concatenate);
+2. calls :meth:`Optimizer.reduce_gradients` on it: nothing in one process; in data-parallel
+   training (a communicator attached), one allreduce that averages it over the ranks;
+3. stops with :class:`NonFiniteError` naming the parameter if any gradient is NaN or inf;
+4. if ``clip_norm`` is set, rescales the flat gradient to ``g * min(1, clip_norm / ||g||)``;
+5. applies the update rule to each parameter array in place, reading views of the flat
+   gradient and of the flat moment buffers (``velocity``; ``m`` and ``v``), which are what a
+   checkpoint saves;
+6. zeroes the layers' gradients for the next round of accumulating ``backward`` calls.
+
+Build the optimizer after the network has its final dtype and device: ``astype`` and ``to``
+replace the parameter arrays, and the next ``step()`` then refuses to run rather than update
+arrays the network no longer holds.
 """
 
 import math
@@ -24,53 +29,12 @@ import numpy as np
 
 from minnet.backend import to_numpy, xp_of
 from minnet.errors import MinnetError
+from minnet.layers.base import Layer
 from minnet.speed import kernels
 
 
 class NonFiniteError(MinnetError):
     """A gradient (or loss) became NaN or infinite; the message says where."""
-
-
-class FlatParameters:
-    """One contiguous buffer for all parameters of ``model``, one for all gradients.
-
-    After construction ``model``'s layers hold views: ``layer.params["W"]`` is a reshaped
-    slice of :attr:`values` and ``layer.grads["W"]`` the same slice of :attr:`grads`.
-
-    Attributes
-    ----------
-    values, grads : 1-d arrays of length ``model.num_parameters()``
-    slices : dict[str, slice]
-        Where each qualified parameter name lives in the buffers.
-    """
-
-    def __init__(self, model):
-        slots = list(model.parameter_slots())
-        if not slots:
-            raise ValueError(f"{type(model).__name__} has no parameters to optimise")
-        first = slots[0][1].params[slots[0][2]]
-        xp = xp_of(first)
-        total = sum(owner.params[key].size for _, owner, key in slots)
-        self.values = xp.empty(total, dtype=first.dtype)
-        self.grads = xp.zeros(total, dtype=first.dtype)
-        self.slices = {}
-        offset = 0
-        for name, owner, key in slots:
-            shape = owner.params[key].shape
-            size = owner.params[key].size
-            where = slice(offset, offset + size)
-            self.values[where] = owner.params[key].reshape(-1)
-            owner.params[key] = self.values[where].reshape(shape)
-            owner.grads[key] = self.grads[where].reshape(shape)
-            self.slices[name] = where
-            offset += size
-
-    def first_non_finite(self, buffer):
-        """Name of the first parameter whose slice of ``buffer`` has a NaN/inf, else None."""
-        xp = xp_of(buffer)
-        if bool(xp.isfinite(buffer).all()):
-            return None
-        return next(n for n, s in self.slices.items() if not bool(xp.isfinite(buffer[s]).all()))
 
 
 def clip_by_global_norm(grads, max_norm):
@@ -81,15 +45,56 @@ def clip_by_global_norm(grads, max_norm):
     return norm
 
 
+def parameters_to_optimise(model, optimizer_name):
+    """``[(qualified_name, owner_layer, key)]`` of every distinct parameter of ``model``.
+
+    ``model`` is a Layer or a list/tuple of Layers (names then start with the list position,
+    ``"0.W"``). An array reachable twice (a layer shared by two networks of the list) is listed
+    once, so it is updated once. Anything else is a MinnetError naming ``optimizer_name``.
+    """
+    if isinstance(model, Layer):
+        slots = list(model.parameter_slots())
+    elif isinstance(model, (list, tuple)) and model and all(isinstance(layer, Layer) for layer in model):
+        slots = [slot for i, layer in enumerate(model) for slot in layer.parameter_slots(f"{i}.")]
+    else:
+        given = type(model).__name__
+        if isinstance(model, (list, tuple)):
+            given = f"a {given} of {', '.join(sorted({type(item).__name__ for item in model})) or 'nothing'}"
+        raise MinnetError(f"{optimizer_name} expects a Layer or a list of Layers to optimise, got {given}")
+    distinct, seen = [], set()
+    for name, owner, key in slots:
+        if id(owner.params[key]) not in seen:
+            seen.add(id(owner.params[key]))
+            distinct.append((name, owner, key))
+    if not distinct:
+        raise MinnetError(f"{optimizer_name}: the network has no parameters to optimise")
+    return distinct
+
+
 class Optimizer:
-    """Base class: the flat buffers, the NaN check, clipping and zeroing around ``update``.
+    """Base class: gathering, reducing, checking and clipping the gradients around ``update``.
 
     Parameters
     ----------
-    model : Layer
+    model : Layer, or list/tuple of Layers
+        The network(s) whose ``params`` are updated in place.
     lr : float
+        Learning rate, positive.
     clip_norm : float or None
-        Clip the global gradient norm to this value before every update.
+        Clip the global gradient norm (over all parameters together) to this value before
+        every update; None: no clipping.
+
+    Attributes
+    ----------
+    flat_grads : 1-d array (total number of parameters,)
+        The gathered gradient of the last ``step()``, parameters in the order of
+        ``model.parameter_slots()``; ``slices[name]`` is where each lives.
+    communicator : object or None
+        Consulted by :meth:`reduce_gradients` (see there); None in one process.
+    last_grad_norm : float or None
+        The global gradient norm before clipping at the last step (with ``clip_norm`` only).
+    steps : int
+        Steps taken (Adam's t).
     """
 
     def __init__(self, model, lr, *, clip_norm=None):
@@ -97,54 +102,108 @@ class Optimizer:
             raise MinnetError(f"the learning rate must be positive, got {lr}")
         if clip_norm is not None and not clip_norm > 0:
             raise MinnetError(f"clip_norm must be positive (or None: no clipping), got {clip_norm}")
-        self.flat = FlatParameters(model)
+        self.slots_of_parameters = parameters_to_optimise(model, type(self).__name__)
+        self.params = [owner.params[key] for _, owner, key in self.slots_of_parameters]
+        self.grads = [owner.grads[key] for _, owner, key in self.slots_of_parameters]
+        self.slices = {}
+        offset = 0
+        for (name, _, _), theta in zip(self.slots_of_parameters, self.params):
+            self.slices[name] = slice(offset, offset + theta.size)
+            offset += theta.size
+        self.flat_grads = xp_of(self.params[0]).zeros(offset, dtype=self.params[0].dtype)
         self.lr = lr
         self.clip_norm = clip_norm
+        self.communicator = None
         self.steps = 0
         self.last_grad_norm = None
-        # Set by minnet.distributed.steps.attach for data-parallel training; one process has none.
-        self.communicator = None
-
-    def reduce_gradients(self, grads):
-        """Data-parallel training: make ``grads`` the gradient of the whole global batch.
-
-        Each of the P ranks holds the gradient of the mean loss over its B/P images; the mean
-        over all B images is the mean of those P means, so one allreduce sums the flat buffer
-        over the ranks and the sum is divided by P. It comes before the NaN check and clipping,
-        so every rank clips the same gradient and stops alike. Without a communicator (one
-        process) it does nothing.
-        """
-        if self.communicator is None:
-            return
-        self.communicator.allreduce_sum(grads)
-        if self.communicator.size > 1:
-            grads /= self.communicator.size
 
     def step(self):
-        grads = self.flat.grads
-        self.reduce_gradients(grads)
-        bad = self.flat.first_non_finite(grads)
+        """Update every parameter in place from the accumulated gradients; zeroes the gradients.
+
+        After the step every ``layer.grads`` array is zero, ready for the next round of
+        accumulating ``backward`` calls, so a training loop needs no ``zero_grad`` of its own.
+
+        The six stages are listed in this module's docstring. Raises MinnetError if a
+        parameter array was replaced (``astype``/``to``) after the optimizer was built, and
+        :class:`NonFiniteError` naming the first parameter with a NaN/inf gradient.
+        """
+        self._require_arrays_unchanged()
+        g = self.gather_gradients()
+        self.reduce_gradients(g)
+        bad = self._first_non_finite(g)
         if bad is not None:
             raise NonFiniteError(f"the gradient of {bad} is NaN or infinite")
         if self.clip_norm is not None:
-            self.last_grad_norm = clip_by_global_norm(grads, self.clip_norm)
+            self.last_grad_norm = clip_by_global_norm(g, self.clip_norm)
         self.steps += 1
-        self.update(self.flat.values, grads)
-        grads.fill(0)
+        self.begin_update()
+        for theta, where in zip(self.params, self.slices.values()):
+            self.update(theta, g[where].reshape(theta.shape), where)
+        self.zero_grad()
+
+    def gather_gradients(self):
+        """Copy every layer's gradient into :attr:`flat_grads` (one concatenate) and return it."""
+        xp = xp_of(self.flat_grads)
+        return xp.concatenate([grad.reshape(-1) for grad in self.grads], out=self.flat_grads)
+
+    def reduce_gradients(self, flat_grads):
+        """Combine ``flat_grads`` across processes, in place, before the NaN check and clipping.
+
+        In one process there is nothing to combine and this does nothing. Data-parallel
+        training (:func:`minnet.distributed.steps.attach`) sets ``optimizer.communicator``, a
+        :class:`minnet.distributed.Communicator` of P ranks. Each rank holds the gradient of the
+        mean loss over its B/P images of the global batch; the mean over all B images is the
+        mean of those P means, so one allreduce sums the buffer over the ranks and the sum is
+        divided by P. Every rank then holds the global batch's gradient, clips it alike, stops
+        alike (a NaN anywhere is a NaN everywhere) and takes the same step.
+        """
+        if self.communicator is None:
+            return
+        self.communicator.allreduce_sum(flat_grads)
+        if self.communicator.size > 1:
+            flat_grads /= self.communicator.size
 
     def zero_grad(self):
-        self.flat.grads.fill(0)
+        """Zero the gradients of every parameter this optimizer updates."""
+        for grad in self.grads:
+            grad.fill(0)
 
-    def update(self, theta, g):
+    def begin_update(self):
+        """Per-step quantities the update rule shares between arrays (Adam's bias correction)."""
+
+    def update(self, theta, g, where):
+        """Apply the rule to one parameter array ``theta`` in place, given its gradient ``g``
+        (same shape) and ``where`` (the slice of the flat buffers that belongs to it)."""
         raise NotImplementedError
+
+    def moment(self, buffer, where, shape):
+        """The view of a flat moment ``buffer`` that belongs to one parameter array."""
+        return buffer[where].reshape(shape)
+
+    def _require_arrays_unchanged(self):
+        for (name, owner, key), theta, grad in zip(self.slots_of_parameters, self.params, self.grads):
+            if owner.params[key] is not theta or owner.grads[key] is not grad:
+                raise MinnetError(
+                    f"{type(self).__name__}: parameter {name} was replaced after the optimizer was built; "
+                    "build the optimizer after astype/to"
+                )
+
+    def _first_non_finite(self, flat):
+        """Name of the first parameter whose part of ``flat`` has a NaN/inf, else None."""
+        xp = xp_of(flat)
+        if bool(xp.isfinite(flat).all()):
+            return None
+        return next(n for n, s in self.slices.items() if not bool(xp.isfinite(flat[s]).all()))
 
     # -- state for checkpoints: NumPy arrays by name ------------------------------------
     def state_dict(self):
+        """``{"steps": ..., <moment name>: flat NumPy copy}`` for a checkpoint."""
         state = {"steps": np.asarray(self.steps)}
         state.update({k: to_numpy(v).copy() for k, v in self.slots().items()})
         return state
 
     def load_state_dict(self, state):
+        """Copy a :meth:`state_dict` back in place; ValueError naming an entry of the wrong shape."""
         self.steps = int(state["steps"])
         for key, buffer in self.slots().items():
             if state[key].shape != buffer.shape:
@@ -152,7 +211,7 @@ class Optimizer:
             buffer[...] = xp_of(buffer).asarray(state[key])
 
     def slots(self):
-        """The optimizer's own per-parameter buffers (momenta), by name."""
+        """The optimizer's own flat per-parameter buffers (momenta), by name."""
         return {}
 
 
@@ -161,26 +220,40 @@ class SGD(Optimizer):
 
     Without momentum: ``theta <- theta - lr g``.
     With momentum mu: ``v <- mu v + g``; ``theta <- theta - lr v``.
+
+    Parameters
+    ----------
+    model : Layer, or list/tuple of Layers
+        The network(s) whose ``params`` are updated in place.
+    lr : float
+        Learning rate, positive.
+    momentum : float
+        mu; 0 for plain SGD (then no velocity is kept).
+    clip_norm : float or None
+        Clip the global gradient norm to this value before every update; None: no clipping.
+
+    ``step()`` updates the parameters and zeroes their gradients; see :class:`Optimizer`.
     """
 
-    def __init__(self, model, lr, momentum=0.0, **kw):
-        super().__init__(model, lr, **kw)
+    def __init__(self, model, lr, momentum=0.0, *, clip_norm=None):
+        super().__init__(model, lr, clip_norm=clip_norm)
         self.momentum = momentum
-        self.velocity = xp_of(self.flat.values).zeros_like(self.flat.values) if momentum else None
+        self.velocity = xp_of(self.flat_grads).zeros_like(self.flat_grads) if momentum else None
 
-    def update(self, theta, g):
+    def update(self, theta, g, where):
         if self.velocity is None:
             theta -= self.lr * g
             return
-        self.velocity *= self.momentum
-        self.velocity += g
-        theta -= self.lr * self.velocity
+        v = self.moment(self.velocity, where, theta.shape)
+        v *= self.momentum
+        v += g
+        theta -= self.lr * v
 
     def slots(self):
         return {} if self.velocity is None else {"velocity": self.velocity}
 
 
-# The Adam update as one CuPy kernel over the flat buffers (all four read and written once).
+# The Adam update as one CuPy kernel per parameter array (theta, m and v read and written once).
 ADAM_KERNEL = kernels.elementwise(
     "minnet_adam",
     "T g, T b1, T b2, T step_size, T eps",
@@ -206,32 +279,50 @@ class Adam(Optimizer):
 
     computed as ``theta -= step_size * m / (sqrt(v) + eps')`` with
     ``step_size = lr sqrt(1 - b2^t) / (1 - b1^t)`` and ``eps' = eps sqrt(1 - b2^t)``.
+
+    Parameters
+    ----------
+    model : Layer, or list/tuple of Layers
+        The network(s) whose ``params`` are updated in place.
+    lr : float
+        Learning rate, positive.
+    beta1, beta2 : float
+        Decay rates of the moment estimates, each in [0, 1).
+    eps : float
+        Added to sqrt(v_hat) in the denominator.
+    clip_norm : float or None
+        Clip the global gradient norm to this value before every update; None: no clipping.
+
+    ``step()`` updates the parameters and zeroes their gradients; see :class:`Optimizer`.
     """
 
-    def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, **kw):
-        super().__init__(model, lr, **kw)
+    def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, *, clip_norm=None):
+        super().__init__(model, lr, clip_norm=clip_norm)
         for name, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0 <= beta < 1:
                 raise MinnetError(f"Adam's {name} must be in [0, 1), got {beta}")
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        xp = xp_of(self.flat.values)
-        self.m = xp.zeros_like(self.flat.values)
-        self.v = xp.zeros_like(self.flat.values)
+        xp = xp_of(self.flat_grads)
+        self.m = xp.zeros_like(self.flat_grads)
+        self.v = xp.zeros_like(self.flat_grads)
 
-    def update(self, theta, g):
-        b1, b2, t = self.beta1, self.beta2, self.steps
-        correction2 = math.sqrt(1 - b2**t)
-        step_size = self.lr * correction2 / (1 - b1**t)
-        eps = self.eps * correction2
+    def begin_update(self):
+        correction2 = math.sqrt(1 - self.beta2**self.steps)
+        self.step_size = self.lr * correction2 / (1 - self.beta1**self.steps)
+        self.corrected_eps = self.eps * correction2
+
+    def update(self, theta, g, where):
+        b1, b2 = self.beta1, self.beta2
+        m, v = (self.moment(buffer, where, theta.shape) for buffer in (self.m, self.v))
         if xp_of(theta) is not np:
             f = theta.dtype.type
-            ADAM_KERNEL(g, f(b1), f(b2), f(step_size), f(eps), theta, self.m, self.v)
+            ADAM_KERNEL(g, f(b1), f(b2), f(self.step_size), f(self.corrected_eps), theta, m, v)
             return
-        self.m *= b1
-        self.m += (1 - b1) * g
-        self.v *= b2
-        self.v += (1 - b2) * (g * g)
-        theta -= step_size * self.m / (np.sqrt(self.v) + eps)
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * (g * g)
+        theta -= self.step_size * m / (np.sqrt(v) + self.corrected_eps)
 
     def slots(self):
         return {"m": self.m, "v": self.v}

@@ -77,7 +77,7 @@ from minnet.errors import MinnetError
 from minnet.evaluation.metrics import register_metric
 from minnet.figures import images
 from minnet.layers.activations import ReLU, Tanh
-from minnet.layers.base import Sequential, input_gradients_only
+from minnet.layers.base import Sequential, evaluating, input_gradients_only
 from minnet.layers.conv import Deconv2d
 from minnet.layers.dense import Dense
 from minnet.layers.shape import Reshape
@@ -245,7 +245,8 @@ class ABP(Trainer):
             y = self.to_device(to_model_scale(pixels[start : start + EVAL_BATCH]))
             z = self.normal((len(y), self.config.z_dim), starts)
             z = self.infer(z, y, self.config.eval_steps, noisy=False, mask=device_mask)
-            fitted = self.G.forward(z, train=False)
+            with evaluating(self.G):
+                fitted = self.G.forward(z)
             seen = fitted if device_mask is None else fitted * device_mask + y * (1 - device_mask)
             codes.append(to_numpy(z))
             fitted_images.append(to_pixels(fitted))
@@ -305,7 +306,8 @@ class ABP(Trainer):
         for k in range(pairs):
             z1, z2 = codes[k], codes[k + pairs]
             path_codes = (1 - weights) * z1 + weights * z2  # (points, d)
-            between = to_pixels(self.G.forward(path_codes, train=False))
+            with evaluating(self.G):
+                between = to_pixels(self.G.forward(path_codes))
             tiles += [train_images[k][None], between, train_images[k + pairs][None]]
         images.save_grid(path, np.concatenate(tiles), nrow=INTERPOLATION_POINTS + 2)
 
@@ -325,7 +327,8 @@ class ABP(Trainer):
     def sample(self, n, labels=None, rng=None, size=None):
         """``n`` images f(Z), Z ~ N(0, I_d): NumPy (n, 28, 28) in [0, 1]."""
         z = self.normal((n, self.config.z_dim), rng or np.random.default_rng())
-        return to_pixels(self.G.forward(z, train=False))
+        with evaluating(self.G):
+            return to_pixels(self.G.forward(z))
 
 
 # -- minnet eval: the three reconstruction errors --------------------------------------------

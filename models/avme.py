@@ -43,7 +43,7 @@ from minnet.backend import xp_of
 from minnet.data import NUM_CLASSES
 from minnet.figures import images as pictures
 from minnet.layers.activations import sigmoid
-from minnet.layers.base import Layer
+from minnet.layers.base import Layer, evaluating
 from minnet.layers.dense import Dense
 from minnet.layers.recurrent import LSTMCell
 from minnet.losses import bernoulli_cross_entropy, one_hot
@@ -109,24 +109,24 @@ class AVMENetwork(Layer):
             "decoder": self.decoder, "write": self.write,
         }  # fmt: skip
 
-    def forward(self, x, eps, y=None, train=True):
+    def forward(self, x, eps, y=None):
         xp = xp_of(x)
         labels = [] if y is None else [y]
         canvas = xp.zeros((len(x), self.pixels), dtype=x.dtype)  # s_0
         h_decoder = xp.zeros((len(x), self.hidden), dtype=x.dtype)
         encoder_state = decoder_state = None
-        data_gates = self.encoder_data(xp.concatenate([x, *labels], axis=1), train)  # [x, y] V, once
+        data_gates = self.encoder_data(xp.concatenate([x, *labels], axis=1))  # [x, y] V, once
         kl = log_ratio = 0
         for t in range(self.steps):
             seen = sigmoid(canvas)
             encoder_in = xp.concatenate([seen, h_decoder], axis=1)
-            encoder_state = self.encoder(encoder_in, encoder_state, train, offset=data_gates)  # Eq. 10
-            latent = self.latent(encoder_state[0], eps[t], train)  # Eq. 11
-            decoder_state = self.decoder(xp.concatenate([latent.z, *labels], axis=1), decoder_state, train)  # 12
+            encoder_state = self.encoder(encoder_in, encoder_state, offset=data_gates)  # Eq. 10
+            latent = self.latent(encoder_state[0], eps[t])  # Eq. 11
+            decoder_state = self.decoder(xp.concatenate([latent.z, *labels], axis=1), decoder_state)  # Eq. 12
             h_decoder = decoder_state[0]
-            canvas = canvas + self.write(h_decoder, train)  # Eq. 13
+            canvas = canvas + self.write(h_decoder)  # Eq. 13
             kl, log_ratio = kl + latent.kl, log_ratio + latent.log_ratio
-            if train:
+            if self.training:
                 self.push(seen)
         return canvas, kl, log_ratio
 
@@ -154,10 +154,11 @@ class AVMENetwork(Layer):
         labels = [] if y is None else [y]
         canvas = xp.zeros((eps.shape[1], self.pixels), dtype=eps.dtype)
         decoder_state, canvases = None, []
-        for t in range(self.steps):
-            decoder_state = self.decoder(xp.concatenate([eps[t], *labels], axis=1), decoder_state, train=False)
-            canvas = canvas + self.write(decoder_state[0], train=False)
-            canvases.append(canvas)
+        with evaluating(self.decoder, self.write):
+            for t in range(self.steps):
+                decoder_state = self.decoder(xp.concatenate([eps[t], *labels], axis=1), decoder_state)
+                canvas = canvas + self.write(decoder_state[0])
+                canvases.append(canvas)
         return canvases
 
     def __repr__(self):
@@ -212,7 +213,8 @@ class AVME(Trainer):
         ``avme-cond`` needs ``labels`` (N,) and bounds -log p(x | y)."""
         x, y = self._inputs(images, labels)
         eps = self.normal((self.config.steps, len(x), self.config.z_dim), rng)
-        canvas, kl, _ = self.network.forward(x, eps, y, train=False)
+        with evaluating(self.network):
+            canvas, kl, _ = self.network.forward(x, eps, y)
         reconstruction, _ = bernoulli_cross_entropy(canvas, x)
         return {"reconstruction": to_numpy64(reconstruction), "kl": to_numpy64(kl)}
 
@@ -222,7 +224,8 @@ class AVME(Trainer):
         labels = None if labels is None else np.repeat(labels, k)
         x, y = self._inputs(images, labels)
         eps = self.normal((self.config.steps, len(x), self.config.z_dim), rng)
-        canvas, _, log_ratio = self.network.forward(x, eps, y, train=False)
+        with evaluating(self.network):
+            canvas, _, log_ratio = self.network.forward(x, eps, y)
         reconstruction, _ = bernoulli_cross_entropy(canvas, x)
         return to_numpy64(log_ratio - reconstruction).reshape(-1, k)
 

@@ -36,7 +36,7 @@ from minnet.data import NUM_CLASSES, load_mnist
 from minnet.errors import MinnetError
 from minnet.evaluation.metrics import in_batches
 from minnet.layers.activations import ReLU
-from minnet.layers.base import Sequential
+from minnet.layers.base import Sequential, evaluating
 from minnet.layers.conv import Conv2d
 from minnet.layers.dense import Dense
 from minnet.layers.dropout import Dropout
@@ -123,7 +123,7 @@ class Classifier:
         self.info = {}
 
     def features(self, images):
-        """Penultimate activations ``f = ReLU(Dense(conv layers(x)))`` in inference mode.
+        """Penultimate activations ``f = ReLU(Dense(conv layers(x)))`` in evaluation mode.
 
         ``images`` NumPy (N, 28, 28) in [0, 1] -> NumPy float32 (N, D), D = ``config.hidden``.
         """
@@ -143,8 +143,9 @@ class Classifier:
 
 
 def _inference(network, images, batch_size=500):
-    """``network`` in inference mode over ``images`` (N, 28, 28), a slice at a time; NumPy out."""
-    return in_batches(lambda batch: network.forward(as_network_input(batch), train=False), images, batch_size)
+    """``network`` in evaluation mode over ``images`` (N, 28, 28), a slice at a time; NumPy out."""
+    with evaluating(network):
+        return in_batches(lambda batch: network.forward(as_network_input(batch)), images, batch_size)
 
 
 def as_network_input(images):
@@ -174,7 +175,7 @@ def train_step(classifier, optimizer, images, labels):
 
     ``L = -(1/B) sum_b log softmax(z_b)[y_b]``, back-propagated from ``dL/dz = (softmax(z) - onehot(y)) / B``.
     """
-    logits = classifier.network.forward(as_network_input(images), train=True)
+    logits = classifier.network.forward(as_network_input(images))
     loss, grad_logits = softmax_cross_entropy(logits, backend.to_device(labels))
     classifier.network.backward(grad_logits)
     optimizer.step()

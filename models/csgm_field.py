@@ -40,7 +40,7 @@ import numpy as np
 from minnet import backend
 from minnet.data import NUM_CLASSES
 from minnet.layers.activations import LeakyReLU
-from minnet.layers.base import Sequential, input_gradients_only
+from minnet.layers.base import Sequential, evaluating, input_gradients_only
 from minnet.layers.dense import Dense
 
 CODE_SIZE = 20  # |L| (Section 4)
@@ -108,8 +108,9 @@ def render(net, labels, codes, size):
     xp = backend.xp_of(codes)
     coords = xp.asarray(pixel_centres(size))
     out = xp.empty((len(codes), size * size), dtype=codes.dtype)
-    for part in chunks(len(codes), size * size):
-        out[part] = net.forward(inputs(labels[part], codes[part], coords), train=False)[:, 1].reshape(-1, size * size)
+    with evaluating(net):
+        for part in chunks(len(codes), size * size):
+            out[part] = net.forward(inputs(labels[part], codes[part], coords))[:, 1].reshape(-1, size * size)
     return xp.clip(out, 0, 1).reshape(-1, size, size)
 
 
@@ -131,7 +132,7 @@ def refine_codes(net, labels, codes, steps, lr):
     with input_gradients_only(net):
         for _ in range(steps):
             for part in chunks(len(codes), rows):
-                out = net.forward(inputs(labels[part], codes[part], coords), train=True)
+                out = net.forward(inputs(labels[part], codes[part], coords))
                 grad = xp.zeros_like(out)
                 grad[:, 0] = 2 * (out[:, 0] - 1)  # dE/dd
                 gx = net.backward(grad)

@@ -85,7 +85,7 @@ from minnet.backend import to_numpy, xp_of
 from minnet.errors import MinnetError
 from minnet.layers.activations import sigmoid
 from minnet.layers.attention import Filterbank, Read, Write, check_window, initial_window
-from minnet.layers.base import Layer
+from minnet.layers.base import Layer, evaluating
 from minnet.layers.dense import Dense
 from minnet.layers.recurrent import LSTMCell
 from minnet.losses import bernoulli_cross_entropy
@@ -168,15 +168,15 @@ class DRAWNetwork(Layer):
         return {name: getattr(self, name) for name in names}
 
     # -- read and write ----------------------------------------------------------------------
-    def read(self, x, x_hat, h_dec, train=True):
+    def read(self, x, x_hat, h_dec):
         """r_t (B, 2N^2) from the image, the error image and h^dec_{t-1} (Eqs. 4, 27); without
         attention the part of r_t = [x, x^_t] that changes, x^_t (B, 784) (see encoder_data)."""
         xp = xp_of(x)
         if not self.attention:
             return x_hat
-        f_x, f_y, gamma = self.read_filters.forward(self.read_window.forward(h_dec, train), train)
+        f_x, f_y, gamma = self.read_filters.forward(self.read_window.forward(h_dec))
         images = xp.stack((x, x_hat), axis=1).reshape(len(x), 2, SIDE, SIDE)
-        return self.reader.forward([images, f_x, f_y, gamma], train).reshape(len(x), -1)
+        return self.reader.forward([images, f_x, f_y, gamma]).reshape(len(x), -1)
 
     def read_backward(self, g_r):
         """``(dL/dx^_t, dL/dh^dec_{t-1})`` from dL/dr_t; None for h^dec without attention."""
@@ -186,14 +186,14 @@ class DRAWNetwork(Layer):
         g_h = self.read_window.backward(self.read_filters.backward([g_fx, g_fy, g_gamma]))
         return g_images[:, 1].reshape(len(g_r), PIXELS), g_h
 
-    def write(self, h_dec, train=True):
+    def write(self, h_dec):
         """write(h^dec_t) (B, 784), added to the canvas (Eqs. 8, 29)."""
         if not self.attention:
-            return self.write_pixels.forward(h_dec, train)
+            return self.write_pixels.forward(h_dec)
         n = self.write_n
-        patch = self.write_patch.forward(h_dec, train).reshape(len(h_dec), n, n)
-        f_x, f_y, gamma = self.write_filters.forward(self.write_window.forward(h_dec, train), train)
-        return self.writer.forward([patch, f_x, f_y, gamma], train).reshape(len(h_dec), PIXELS)
+        patch = self.write_patch.forward(h_dec).reshape(len(h_dec), n, n)
+        f_x, f_y, gamma = self.write_filters.forward(self.write_window.forward(h_dec))
+        return self.writer.forward([patch, f_x, f_y, gamma]).reshape(len(h_dec), PIXELS)
 
     def write_backward(self, g_write):
         """dL/dh^dec_t from dL/dwrite(h^dec_t)."""
@@ -204,9 +204,9 @@ class DRAWNetwork(Layer):
         return g_h + self.write_window.backward(self.write_filters.backward([g_fx, g_fy, g_gamma]))
 
     # -- the unrolled pass -------------------------------------------------------------------
-    def forward(self, x, noise, train=True, trace=None):
+    def forward(self, x, noise, trace=None):
         """Eqs. 3-8 for T steps (see the class docstring). With a list ``trace`` (and
-        ``train=False``), each step appends ``(c_t, read window, write window)``, the windows as
+        in evaluation mode), each step appends ``(c_t, read window, write window)``, the windows as
         :meth:`windows` gives them (None without attention), for the figures."""
         xp = xp_of(x)
         batch = len(x)
@@ -214,21 +214,21 @@ class DRAWNetwork(Layer):
         h_dec = xp.zeros((batch, self.decoder.n_hidden), dtype=x.dtype)
         enc_state = dec_state = None
         kl = log_ratio = 0
-        data_gates = None if self.attention else self.encoder_data.forward(x, train)  # x's rows of Eq. 5, once
+        data_gates = None if self.attention else self.encoder_data.forward(x)  # x's rows of Eq. 5, once
         for t in range(self.steps):
             canvas_sigmoid = sigmoid(canvas)
             read_from = h_dec
-            r = self.read(x, x - canvas_sigmoid, h_dec, train)  # Eqs. 3-4
+            r = self.read(x, x - canvas_sigmoid, h_dec)  # Eqs. 3-4
             enc_state = self.encoder.forward(
-                xp.concatenate((r, h_dec), axis=1), enc_state, train, offset=data_gates
+                xp.concatenate((r, h_dec), axis=1), enc_state, offset=data_gates
             )  # Eq. 5
-            latent = self.posterior.forward(enc_state[0], noise[t], train)  # z_t ~ Q(Z_t | h^enc_t), Eq. 6
-            dec_state = self.decoder.forward(latent.z, dec_state, train)  # Eq. 7
+            latent = self.posterior.forward(enc_state[0], noise[t])  # z_t ~ Q(Z_t | h^enc_t), Eq. 6
+            dec_state = self.decoder.forward(latent.z, dec_state)  # Eq. 7
             h_dec = dec_state[0]
-            canvas = canvas + self.write(h_dec, train)  # Eq. 8
+            canvas = canvas + self.write(h_dec)  # Eq. 8
             kl = kl + latent.kl  # L^z = sum_t KL, Eq. 11
             log_ratio = log_ratio + latent.log_ratio
-            if train:
+            if self.training:
                 self._canvas_sigmoids.append(canvas_sigmoid)
             if trace is not None:
                 trace.append((canvas, *self.windows(read_from, h_dec)))
@@ -240,8 +240,9 @@ class DRAWNetwork(Layer):
         attention."""
         if not self.attention:
             return None, None
-        read = self.read_filters.window(self.read_window.forward(h_read, train=False))
-        write = self.write_filters.window(self.write_window.forward(h_write, train=False))
+        with evaluating(self.read_window, self.write_window):
+            read = self.read_filters.window(self.read_window.forward(h_read))
+            write = self.write_filters.window(self.write_window.forward(h_write))
         return (
             (*(to_numpy(v) for v in read[:3]), self.read_n),
             (*(to_numpy(v) for v in write[:3]), self.write_n),
@@ -285,11 +286,12 @@ class DRAWNetwork(Layer):
         xp = xp_of(z)
         canvas = xp.zeros((z.shape[1], PIXELS), dtype=z.dtype)
         dec_state = None
-        for t in range(self.steps):
-            dec_state = self.decoder.forward(z[t], dec_state, train=False)
-            canvas = canvas + self.write(dec_state[0], train=False)
-            if trace is not None:
-                trace.append((canvas, None, self.windows(dec_state[0], dec_state[0])[1]))
+        with evaluating(self):
+            for t in range(self.steps):
+                dec_state = self.decoder.forward(z[t], dec_state)
+                canvas = canvas + self.write(dec_state[0])
+                if trace is not None:
+                    trace.append((canvas, None, self.windows(dec_state[0], dec_state[0])[1]))
         return canvas
 
 
@@ -356,13 +358,15 @@ class DRAW(Trainer):
     def bound_terms(self, images, rng):
         """-log p(x | z) and sum_t KL per image, for one draw of z_1..T ~ Q (Eqs. 9-11)."""
         x = self.to_device(images).reshape(len(images), PIXELS)
-        canvas, kl, _ = self.net.forward(x, self.noise(len(x), rng), train=False)
+        with evaluating(self.net):
+            canvas, kl, _ = self.net.forward(x, self.noise(len(x), rng))
         return {"reconstruction": to_numpy64(bernoulli_cross_entropy(canvas, x)[0]), "kl": to_numpy64(kl)}
 
     def log_importance_weights(self, images, k, rng):
         """log p(x | z) + sum_t [log p(z_t) - log Q(z_t | ...)] for k draws of z_1..T per image, (N, k)."""
         x = self.to_device(np.repeat(images, k, axis=0)).reshape(len(images) * k, PIXELS)
-        canvas, _, log_ratio = self.net.forward(x, self.noise(len(x), rng), train=False)
+        with evaluating(self.net):
+            canvas, _, log_ratio = self.net.forward(x, self.noise(len(x), rng))
         log_w = log_ratio - bernoulli_cross_entropy(canvas, x)[0]
         return to_numpy64(log_w).reshape(len(images), k)
 

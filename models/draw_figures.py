@@ -17,6 +17,7 @@ from minnet.backend import to_numpy
 from minnet.data import load_mnist
 from minnet.fileio import atomic_write
 from minnet.layers.activations import sigmoid
+from minnet.layers.base import evaluating
 
 SIDE = 28
 SCALE = 3  # screen pixels per image pixel
@@ -38,7 +39,8 @@ def draw_figures(trainer, run_dir, data_dir=None):
         images = load_mnist("validation", data_dir=data_dir, binarize="static").images[:ROWS]
         x = trainer.to_device(images).reshape(ROWS, SIDE * SIDE)
         trace = []
-        net.forward(x, trainer.noise(ROWS, rng), train=False, trace=trace)
+        with evaluating(net):
+            net.forward(x, trainer.noise(ROWS, rng), trace=trace)
         save_steps(f"{run_dir}/attention.png", trace, originals=images)
 
 

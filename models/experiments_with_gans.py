@@ -279,7 +279,7 @@ class ImageToRows(Layer):
     Backward transposes the gradient back to ``(B, 1, H, W)``.
     """
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         return xp_of(x).ascontiguousarray(x[:, 0].transpose(1, 0, 2))
 
     def backward(self, gy):
@@ -289,7 +289,7 @@ class ImageToRows(Layer):
 class RowsToImage(Layer):
     """A sequence of rows as an image: ``(H, B, W) -> (B, 1, H, W)``; the inverse of ImageToRows."""
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         return xp_of(x).ascontiguousarray(x.transpose(1, 0, 2))[:, None]
 
     def backward(self, gy):
@@ -303,7 +303,7 @@ class RepeatSteps(Layer):
         super().__init__()
         self.steps = steps
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         return xp_of(x).broadcast_to(x, (self.steps, *x.shape))
 
     def backward(self, gy):
@@ -316,8 +316,8 @@ class RepeatSteps(Layer):
 class LastStep(Layer):
     """The output of the last step: ``(T, B, n) -> (B, n)``; earlier steps get zero gradient."""
 
-    def forward(self, x, train=True):
-        if train:
+    def forward(self, x):
+        if self.training:
             self.push(x.shape)
         return x[-1]
 
@@ -342,9 +342,9 @@ class EachStep(Layer):
     def sublayers(self):
         return {"layer": self.layer}
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         steps, batch = x.shape[:2]
-        y = self.layer.forward(x.reshape(steps * batch, *x.shape[2:]), train=train)
+        y = self.layer.forward(x.reshape(steps * batch, *x.shape[2:]))
         return y.reshape(steps, batch, *y.shape[1:])
 
     def backward(self, gy):

@@ -35,7 +35,7 @@ from minnet.data import NUM_CLASSES
 from minnet.distributed.batch import own_rows, whole_shape
 from minnet.errors import MinnetError
 from minnet.layers.activations import sigmoid, softmax
-from minnet.layers.base import input_gradients_only
+from minnet.layers.base import evaluating, input_gradients_only
 from minnet.layers.dropout import Dropout
 from minnet.models.base import Config, Trainer, option
 from minnet.optim import Adam
@@ -127,17 +127,17 @@ class GANTrainer(Trainer):
     def one_hot(self, labels):
         return self.to_device(np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels)])
 
-    def generate(self, z, onehot, train=True):
+    def generate(self, z, onehot):
         """G([z, y]) for conditional models, G(z) otherwise: images (B, 1, 28, 28) in [-1, 1]."""
         if onehot is not None:
             z = backend.xp_of(z).concatenate([z, onehot], axis=1)
-        return self.G.forward(z, train=train)
+        return self.G.forward(z)
 
-    def discriminate(self, images, onehot, train=True):
+    def discriminate(self, images, onehot):
         """D's logits for ``images``; a conditional D also takes the labels ``onehot`` (B, 10)."""
         if onehot is None:
-            return self.D.forward(images, train=train)
-        return self.D.forward([images, onehot], train=train)
+            return self.D.forward(images)
+        return self.D.forward([images, onehot])
 
     def discriminator_backward(self, g_logits):
         """Back-propagate through D; returns dL/dimage (a conditional D's label gradient is dropped)."""
@@ -188,7 +188,7 @@ class GANTrainer(Trainer):
         return (labels + shifts) % NUM_CLASSES
 
     def generator_step(self, fake, onehot):
-        """Update G so that D takes ``fake`` (just made by G, train mode) for real; returns L_G."""
+        """Update G so that D takes ``fake`` (just made by G in training mode) for real; returns L_G."""
         logits = self.discriminate(fake, onehot)
         if self.config.g_loss == "minimax":  # minimise log(1 - D(G(z))) = -CE(D(G(z)), fake)
             loss_g, g_logits = discriminator_loss(logits, 0.0)
@@ -204,16 +204,17 @@ class GANTrainer(Trainer):
     def diagnostics(self, images, labels):
         """D's mean confidence on images generated from the fixed held-out noise (eval mode)."""
         onehot = self.one_hot(self.held_out_labels) if self.conditional else None
-        fake = self.generate(self.held_out_z, onehot, train=False)
-        logits = self.discriminate(fake, onehot, train=False)
+        with evaluating(self.G, self.D):
+            logits = self.discriminate(self.generate(self.held_out_z, onehot), onehot)
         return {"d_fake_held_out": float(real_probability(logits).mean())}
 
     # -- sampling ---------------------------------------------------------------------
     def sample(self, n, labels=None, rng=None, size=None):
-        """``n`` images (n, 28, 28) in [0, 1] from G in inference mode; ``labels`` for conditional models."""
+        """``n`` images (n, 28, 28) in [0, 1] from G in evaluation mode; ``labels`` for conditional models."""
         if self.conditional and (labels is None or len(labels) != n):
             raise MinnetError(f"{self.name} is conditional: sample needs one label per image ({n})")
         z = self.noise(n, rng or np.random.default_rng())
         onehot = self.one_hot(labels) if self.conditional else None
-        images = self.generate(z, onehot, train=False)
+        with evaluating(self.G):
+            images = self.generate(z, onehot)
         return np.clip((to_numpy(images).reshape(n, 28, 28) + 1) / 2, 0, 1)

@@ -123,21 +123,18 @@ class GaussianLatent(Layer):
     def sublayers(self):
         return {"dense": self.dense}
 
-    def forward(self, h, eps, train=True):
+    def forward(self, h, eps):
         """``(h (B, n_in), eps (B, L)) -> LatentSample(z, kl, log_ratio)``."""
         xp = xp_of(h)
-        parameters = self.dense.forward(h, train=train)
+        parameters = self.dense.forward(h)
         mu, log_sigma = parameters[:, : self.n_latent], parameters[:, self.n_latent :]
         sigma = xp.exp(log_sigma)
         z = mu + sigma * eps
         kl = 0.5 * (mu * mu + sigma * sigma - 1 - 2 * log_sigma).sum(axis=1)
         log_ratio = (0.5 * (eps * eps - z * z) + log_sigma).sum(axis=1)
-        if train:
+        if self.training:
             self.push(mu, sigma, eps)
         return LatentSample(z, kl, log_ratio)
-
-    def __call__(self, h, eps, train=True):
-        return self.forward(h, eps, train=train)
 
     def backward(self, gz, gkl):
         """``(dL/dz (B, L), dL/dKL) -> dL/dh (B, n_in)``; adds into the Dense layer's grads."""

@@ -18,8 +18,8 @@ class WrongDense(Dense):
 
 
 class WrongInputGradient(Layer):
-    def forward(self, x, train=True):
-        if train:
+    def forward(self, x):
+        if self.training:
             self.push(x)
         return x * x
 
@@ -29,8 +29,8 @@ class WrongInputGradient(Layer):
 
 
 class NaNGradient(Layer):
-    def forward(self, x, train=True):
-        if train:
+    def forward(self, x):
+        if self.training:
             self.push(x)
         return x
 
@@ -63,7 +63,7 @@ def test_catches_nan(rng):
 class LogOfInput(Layer):
     """log(x), whose backward claims a zero gradient: wrong, and NaN-valued for x < 0."""
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         return np.log(x)
 
     def backward(self, gy):

@@ -3,6 +3,7 @@ import pytest
 
 from minnet import losses
 from minnet.backend import to_numpy
+from minnet.errors import MinnetError
 from minnet.gradcheck import check
 
 
@@ -78,9 +79,54 @@ def test_bernoulli_log_likelihood(xp, rng):
     assert np.isclose(float(value), -float(losses.bce_with_logits(z, x, "sum")[0]) / 3)
 
 
-def test_bad_reduction(xp):
-    with pytest.raises(ValueError, match="reduction"):
-        losses.squared_error(xp.zeros(2), xp.zeros(2), "median")
+@pytest.mark.parametrize("loss", [losses.squared_error, losses.bce_with_logits, losses.softmax_cross_entropy])
+def test_bad_reduction(xp, loss):
+    with pytest.raises(MinnetError, match=f"{loss.__name__}: reduction must be one of mean, sum, got 'median'"):
+        targets = xp.zeros(2, dtype=np.int64) if loss is losses.softmax_cross_entropy else xp.zeros((2, 3))
+        loss(xp.zeros((2, 3)), targets, "median")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_softmax_cross_entropy_reductions(xp, rng, reduction):
+    z = xp.asarray(rng.standard_normal((5, 4)))
+    labels = xp.asarray([0, 3, 1, 1, 2])
+    _check_loss(lambda a, b: losses.softmax_cross_entropy(a, b, reduction), z, labels)
+    total, g_total = losses.softmax_cross_entropy(z, labels, "sum")
+    mean, g_mean = losses.softmax_cross_entropy(z, labels)
+    assert float(total) == pytest.approx(5 * float(mean))
+    np.testing.assert_allclose(to_numpy(g_total), 5 * to_numpy(g_mean), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "targets,message",
+    [
+        (np.array([0.0, 2.0, 1.0]), "expects integer labels, got float64"),
+        (np.array([0, 4, 1]), r"expects labels in 0\.\.3 for 4 logits, got 4"),
+        (np.array([0, -1, 1]), r"expects labels in 0\.\.3 for 4 logits, got -1"),
+        (np.zeros((3, 5)), r"expects integer labels \(3,\) or probabilities \(3, 4\), got targets of shape \(3, 5\)"),
+        ([0, 1, 2], "expects targets as an array, got list"),
+    ],
+)
+def test_softmax_cross_entropy_refuses_bad_labels_in_one_line(xp, targets, message):
+    targets = xp.asarray(targets) if isinstance(targets, np.ndarray) else targets
+    with pytest.raises(MinnetError, match=f"softmax_cross_entropy {message}"):
+        losses.softmax_cross_entropy(xp.zeros((3, 4)), targets)
+
+
+@pytest.mark.parametrize(
+    "loss,names",
+    [
+        (losses.squared_error, "target shaped like prediction"),
+        (losses.bce_with_logits, "targets shaped like logits"),
+        (losses.bernoulli_log_likelihood, "x shaped like logits"),
+        (losses.bernoulli_cross_entropy, "x shaped like logits"),
+        (losses.gaussian_kl, "logvar shaped like mu"),
+    ],
+)
+def test_targets_that_would_broadcast_are_refused(xp, loss, names):
+    with pytest.raises(MinnetError, match=rf"{loss.__name__} expects {names} \(4, 1\), got \(4,\)"):
+        loss(xp.zeros((4, 1)), xp.zeros(4))
+    loss(xp.zeros((4, 1)), xp.zeros((4, 1)))  # the same shape is fine
 
 
 def test_bernoulli_cross_entropy_per_example(xp, rng):

@@ -35,9 +35,9 @@ def sigmoid(x):
 class ReLU(Layer):
     """``y = max(x, 0)``; ``dL/dx = gy * [y > 0]``. Any shape."""
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         y = xp_of(x).maximum(x, 0)
-        if train:
+        if self.training:
             self.push(y)
         return y
 
@@ -67,7 +67,7 @@ class LeakyReLU(Layer):
             raise ValueError(f"LeakyReLU slope must be positive, got {slope}")
         self.slope = slope
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         slope = x.dtype.type(self.slope)
         if xp_of(x) is np:
             # max(x, slope*x) is x for x > 0 and slope*x below when slope < 1 (min when above);
@@ -76,7 +76,7 @@ class LeakyReLU(Layer):
             (np.maximum if self.slope <= 1 else np.minimum)(x, y, out=y)
         else:
             y = LEAKY_FORWARD(x, slope)
-        if train:
+        if self.training:
             self.push(y)
         return y
 
@@ -99,9 +99,9 @@ class LeakyReLU(Layer):
 class Tanh(Layer):
     """``y = tanh(x)``; ``dL/dx = gy * (1 - y^2)``. Any shape."""
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         y = xp_of(x).tanh(x)
-        if train:
+        if self.training:
             self.push(y)
         return y
 
@@ -113,9 +113,9 @@ class Tanh(Layer):
 class Sigmoid(Layer):
     """``y = 1 / (1 + exp(-x))``, computed without overflow; ``dL/dx = gy * y (1 - y)``. Any shape."""
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         y = sigmoid(x)
-        if train:
+        if self.training:
             self.push(y)
         return y
 
@@ -141,9 +141,9 @@ class Softmax(Layer):
     both cheaper and more accurate than this layer followed by a log.
     """
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         y = softmax(x)
-        if train:
+        if self.training:
             self.push(y)
         return y
 

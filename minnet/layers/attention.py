@@ -108,7 +108,7 @@ class Filterbank(Layer):
         """i - N/2 - 0.5 for i = 1..N (Eqs. 19-20): the filters' places in strides from the centre."""
         return xp.arange(1, self.n + 1, dtype=dtype) - self.n / 2 - 0.5
 
-    def forward(self, p, train=True):
+    def forward(self, p):
         if p.ndim != 2 or p.shape[1] != N_PARAMS:
             raise MinnetError(f"the filterbank takes ({N_PARAMS},) numbers per image, got shape {p.shape}")
         xp = xp_of(p)
@@ -118,7 +118,7 @@ class Filterbank(Layer):
         mu_y = g_y[:, None] + offsets * delta[:, None]  # (B, N), Eq. 20
         f_x, dist_x = _gaussian_rows(xp, mu_x, sigma2, self.width)  # Eq. 25
         f_y, dist_y = _gaussian_rows(xp, mu_y, sigma2, self.height)  # Eq. 26
-        if train:
+        if self.training:
             self.push(f_x, f_y, dist_x, dist_y, delta, sigma2, gamma)
         return f_x, f_y, gamma
 
@@ -173,12 +173,12 @@ class Read(Layer):
         dL/dgamma = sum_{c, j, i} gy y / gamma               (B,)
     """
 
-    def forward(self, inputs, train=True):
+    def forward(self, inputs):
         x, f_x, f_y, gamma = inputs
         rows = f_y[:, None] @ x  # F_Y x: (B, C, N, W)
         cols = x @ f_x[:, None].swapaxes(2, 3)  # x F_X^T: (B, C, H, N)
         glimpse = rows @ f_x[:, None].swapaxes(2, 3)  # F_Y x F_X^T: (B, C, N, N)
-        if train:
+        if self.training:
             self.push(f_x, f_y, gamma, rows, cols, glimpse)
         return glimpse * gamma[:, None, None, None]
 
@@ -204,12 +204,12 @@ class Write(Layer):
         dL/dgamma = -sum gy y / gamma                       (B,)
     """
 
-    def forward(self, inputs, train=True):
+    def forward(self, inputs):
         w, f_x, f_y, gamma = inputs
         w_fx = w @ f_x  # w F_X: (B, N, W)
         fy_w = f_y.swapaxes(1, 2) @ w  # F_Y^T w: (B, H, N)
         patch = fy_w @ f_x  # F_Y^T w F_X: (B, H, W)
-        if train:
+        if self.training:
             self.push(f_x, f_y, gamma, w_fx, fy_w, patch)
         return patch / gamma[:, None, None]
 

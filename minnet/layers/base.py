@@ -2,14 +2,26 @@
 
 A layer maps an input array to an output array and knows how to send a gradient back::
 
-    y  = layer.forward(x, train=True)   # remembers what backward will need
-    gx = layer.backward(gy)             # gy = dL/dy  ->  gx = dL/dx, and grads[k] += dL/dparams[k]
+    y  = layer.forward(x)    # in training mode, remembers what backward will need
+    gx = layer.backward(gy)  # gy = dL/dy  ->  gx = dL/dx, and grads[k] += dL/dparams[k]
 
 What ``forward`` remembers goes on a stack and ``backward`` pops it, so one layer object can
 be applied several times before back-propagating (a discriminator that sees a real and a fake
 batch, an LSTM cell unrolled over 64 steps): the backward calls then come in the reverse order
-of the forward calls. Only ``forward(..., train=True)`` remembers anything; ``train=False`` is
-for inference (dropout off, batch norm on its running statistics) and leaves no cache behind.
+of the forward calls.
+
+Modes, as in PyTorch: a layer is in training mode (``layer.training`` True) or in evaluation
+mode. A new layer trains, as in PyTorch, because the common first use is a training loop.
+``net.eval()`` and ``net.train()`` switch a layer and every layer inside it; ``with
+evaluating(net):`` does so for a block and then restores each layer's previous mode. In
+evaluation mode ``forward`` saves nothing for backward, dropout is the identity and batch norm
+normalises with its running statistics; a ``backward`` after it is an error that says so.
+
+Every ``backward`` first checks its gradient against the shape of what the matching
+``forward`` returned and raises :class:`~minnet.errors.ShapeError` naming the layer when they
+differ, before any arithmetic. The check lives here, once: :meth:`Layer.__init_subclass__`
+wraps each subclass's ``forward`` (to note the output's shape beside the saved values) and
+``backward`` (to compare), so no layer repeats it.
 
 ``backward`` *adds* into ``grads`` (``+=``), so weights shared between several uses just get
 the sum of their gradients; optimizers zero the gradients after each step. Gradients are the
@@ -30,11 +42,12 @@ without any error. Work in place only on arrays the layer itself just made.
 """
 
 import contextlib
+import functools
 
 import numpy as np
 
 from minnet import backend
-from minnet.errors import ShapeError
+from minnet.errors import MinnetError, ShapeError
 
 
 class Layer:
@@ -48,6 +61,9 @@ class Layer:
         dL/dparams, same keys and shapes as ``params``; accumulated by ``backward``.
     buffers : dict[str, array]
         Non-learned state saved in checkpoints (batch-norm running statistics).
+    training : bool
+        True (training mode) on construction: a new layer trains, as in PyTorch, because the
+        common first use is a training loop. Set by :meth:`train` and :meth:`eval`.
     """
 
     param_grads = True  # False inside input_gradients_only: backward then leaves grads alone
@@ -56,17 +72,45 @@ class Layer:
         self.params = {}
         self.grads = {}
         self.buffers = {}
+        self.training = True
         self._saved = []
+        # the shape(s) each training forward returned, by the depth of _saved it left: what gy must fit
+        self._output_shapes = {}
+
+    def __init_subclass__(cls, **kwargs):
+        """Give every layer the gradient-shape check (see the module docstring)."""
+        super().__init_subclass__(**kwargs)
+        if "forward" in vars(cls):
+            cls.forward = _noting_output_shapes(vars(cls)["forward"])
+        if "backward" in vars(cls):
+            cls.backward = _checking_gradient_shapes(vars(cls)["backward"])
 
     # -- the contract -------------------------------------------------------------------
-    def forward(self, x, train=True):
+    def forward(self, x):
+        """``y`` for input ``x``; in training mode also saves what :meth:`backward` needs."""
         raise NotImplementedError
 
     def backward(self, gy):
+        """``dL/dx`` for ``gy = dL/dy`` of the latest un-back-propagated forward; adds dL/dparams
+        into :attr:`grads` (unless inside :func:`input_gradients_only`)."""
         raise NotImplementedError
 
-    def __call__(self, x, train=True):
-        return self.forward(x, train=train)
+    def __call__(self, *inputs, **options):
+        """``layer(x)`` is ``layer.forward(x)``."""
+        return self.forward(*inputs, **options)
+
+    # -- modes -------------------------------------------------------------------------
+    def train(self, mode=True):
+        """Put this layer and every layer inside it in training mode (``mode=False``:
+        evaluation mode); returns self."""
+        for layer in self.walk():
+            layer.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Put this layer and every layer inside it in evaluation mode: forward saves nothing,
+        dropout is the identity, batch norm uses its running statistics. Returns self."""
+        return self.train(False)
 
     def output_shape(self, input_shape):
         """The shape ``forward`` returns for an input of ``input_shape``, or a ShapeError.
@@ -97,14 +141,16 @@ class Layer:
     def pop(self):
         """The values pushed by the most recent un-back-propagated ``forward``."""
         if not self._saved:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward called with no forward(train=True) left to undo"
+            raise MinnetError(
+                f"{type(self).__name__}.backward has nothing to undo: the forward ran in eval mode "
+                "(which saves nothing), or no forward ran"
             )
         return self._saved.pop()
 
     def clear(self):
         """Forget saved values of forwards that will not be back-propagated."""
         self._saved.clear()
+        self._output_shapes.clear()
         for child in self.sublayers().values():
             child.clear()
 
@@ -134,8 +180,8 @@ class Layer:
         """Yield ``(qualified_name, owner_layer, key)`` for every parameter, children included.
 
         Qualified names join the path with dots, e.g. ``"2.W"`` for the weights of the third
-        layer of a ``Sequential``. Owners and keys let an optimizer re-seat the arrays (for
-        instance as views into one flat buffer).
+        layer of a ``Sequential``. Owners and keys let an optimizer find the arrays it updates
+        in place, and notice when one was replaced.
         """
         for key in self.params:
             yield prefix + key, self, key
@@ -171,7 +217,7 @@ class Layer:
         return state
 
     def load_state_dict(self, state):
-        """Copy arrays from ``state`` into the existing ones in place (views stay valid).
+        """Copy arrays from ``state`` into the existing ones in place (references stay valid).
 
         Raises ``KeyError``/``ValueError`` naming the entry when a name is missing or a shape
         differs; callers that read user files turn these into a MinnetError.
@@ -192,7 +238,8 @@ class Layer:
     def astype(self, dtype):
         """Convert parameters, gradients and buffers to ``dtype``; returns self.
 
-        Do this before building an optimizer: it replaces the arrays the optimizer holds.
+        Do this before building an optimizer: it replaces the arrays the optimizer updates
+        (whose next ``step()`` then refuses to run).
         """
         for _, owner, key in self.parameter_slots():
             owner.params[key] = owner.params[key].astype(dtype)
@@ -202,7 +249,10 @@ class Layer:
         return self
 
     def to(self, device):
-        """Move parameters, gradients and buffers to ``device`` ("cpu" or "gpu"); returns self."""
+        """Move parameters, gradients and buffers to ``device`` ("cpu" or "gpu"); returns self.
+
+        Like :meth:`astype`, do this before building an optimizer.
+        """
         for _, owner, key in self.parameter_slots():
             owner.params[key] = backend.to_device(owner.params[key], device)
             owner.grads[key] = backend.to_device(owner.grads[key], device)
@@ -218,6 +268,74 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+def _shapes(value):
+    """The shape of an array, a list of the shapes of a tuple/list's items, None for the rest."""
+    if isinstance(value, (tuple, list)):
+        return [_shapes(item) for item in value]
+    shape = getattr(value, "shape", None)
+    return tuple(shape) if shape is not None else None
+
+
+def _mismatch(given, expected):
+    """``(given, expected)`` shapes of the first array whose gradient has another shape than
+    the array, else None. ``None`` (no gradient given) or a structure this check does not know
+    passes: the layer itself decides about those."""
+    if isinstance(given, tuple) and isinstance(expected, tuple):
+        return None if given == expected else (given, expected)
+    if isinstance(given, list) and isinstance(expected, list) and len(given) == len(expected):
+        return next(filter(None, map(_mismatch, given, expected)), None)
+    return None
+
+
+def _noting_output_shapes(forward):
+    """``forward`` that, when it saved values for backward, notes the shape(s) it returned."""
+
+    @functools.wraps(forward)
+    def noting(self, *inputs, **options):
+        depth = len(self._saved)
+        y = forward(self, *inputs, **options)
+        if len(self._saved) > depth:  # (an outer forward around super().forward overwrites the entry)
+            self._output_shapes[len(self._saved)] = _shapes(y)
+        return y
+
+    return noting
+
+
+def _checking_gradient_shapes(backward):
+    """``backward`` that first compares its gradient(s) with the shapes ``forward`` returned."""
+
+    @functools.wraps(backward)
+    def checking(self, *grads, **options):
+        expected = self._output_shapes.get(len(self._saved))  # None in a nested super().backward
+        if expected is not None:
+            wrong = _mismatch(_shapes(grads[0] if len(grads) == 1 else list(grads)), expected)
+            if wrong is not None:
+                raise ShapeError(self, str(wrong[1]), wrong[0], "gradient")
+            del self._output_shapes[len(self._saved)]
+        return backward(self, *grads, **options)
+
+    return checking
+
+
+@contextlib.contextmanager
+def evaluating(*layers):
+    """Within the block, these layers (and all inside them) are in evaluation mode.
+
+    On leaving, each layer gets back the mode it had before, so a model's ``sample()`` or a
+    validation pass can run its networks in evaluation mode without knowing how training left
+    them.
+    """
+    inside = [layer for top in layers for layer in top.walk()]
+    before = [layer.training for layer in inside]
+    for layer in inside:
+        layer.training = False
+    try:
+        yield
+    finally:
+        for layer, mode in zip(inside, before):
+            layer.training = mode
 
 
 @contextlib.contextmanager
@@ -256,9 +374,9 @@ class Sequential(Layer):
     def sublayers(self):
         return {str(i): layer for i, layer in enumerate(self.layers)}
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         for layer in self.layers:
-            x = layer.forward(x, train=train)
+            x = layer.forward(x)
         return x
 
     def backward(self, gy):

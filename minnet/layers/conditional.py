@@ -85,14 +85,14 @@ class LabelledConv2d(Layer):
             self._lowered_maps = (key, col)
         return self._lowered_maps[1]
 
-    def forward(self, inputs, train=True):
+    def forward(self, inputs):
         x, y = inputs
         self.expect_shape(y.shape, (len(x), self.n_labels), what="labels")
         unit_col = self.lowered_unit_maps(x.shape[2], x.shape[3], x)
         U = correlate(unit_col, self.label.params["W"])  # (L, O, Ho, Wo): label.forward(E)
-        out = self.image.forward(x, train=train)
+        out = self.image.forward(x)
         out = out + (y @ U.reshape(self.n_labels, -1)).reshape(out.shape)  # + sum_l y[n, l] U[l]
-        if train:
+        if self.training:
             self.push(y, U, unit_col)
         return out
 

@@ -167,11 +167,11 @@ class Conv2d(_Convolution):
         """``(side + 2*pad - k) // stride + 1``, or less than 1 when the kernel does not fit."""
         return window_positions(side, self.k, self.stride, self.pad)
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         col = im2col(x, self.k, self.stride, self.pad)
         y = correlate(col, self.params["W"], self.params.get("b"))
-        if train:
+        if self.training:
             self.push(col, x.shape)
         return y
 
@@ -214,13 +214,13 @@ class Deconv2d(_Convolution):
         """``(side - 1)*stride - 2*pad + k + output_padding``."""
         return (side - 1) * self.stride - 2 * self.pad + self.k + self.output_padding
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         y_shape = self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         x_matrix = as_channel_matrix(x)
         y = correlate_adjoint(x_matrix, self.params["W"], y_shape, self.stride, self.pad)
         if "b" in self.params:
             y += self.params["b"][:, None, None]
-        if train:
+        if self.training:
             self.push(x_matrix)
         return y
 

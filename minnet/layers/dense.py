@@ -29,12 +29,12 @@ class Dense(Layer):
         self.expect_shape(input_shape, ("B", self.n_in))
         return (input_shape[0], self.n_out)
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         self.expect_shape(x.shape, ("B", self.n_in))
         y = x @ self.params["W"]
         if "b" in self.params:
             y += self.params["b"]
-        if train:
+        if self.training:
             self.push(x)
         return y
 

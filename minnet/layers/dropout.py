@@ -17,7 +17,7 @@ class Dropout(Layer):
         y     = x * m / (1 - p)           the survivors are scaled up, so E[y] = x
         dL/dx = gy * m / (1 - p)
 
-    In inference (``train=False``), and whenever ``p == 0``, the layer is the identity: the
+    In evaluation mode (``layer.eval()``), and whenever ``p == 0``, the layer is the identity: the
     scaling during training is what lets inference skip it.
 
     Masks come from the layer's own generator: a ``numpy.random.Generator`` for NumPy inputs
@@ -25,8 +25,9 @@ class Dropout(Layer):
     use. The same seed therefore replays the same masks on the same device (the CPU and GPU
     draw different ones). In data-parallel training the mask is drawn for the whole global
     batch (along ``batch_axis``) and this rank keeps its rows (:mod:`minnet.distributed.batch`),
-    so the masks are those of one process. To fix a mask instead, draw it with :meth:`draw_mask` and pass it to
-    ``forward`` (a gradient check, or the same mask at every step of a recurrent network).
+    so the masks are those of one process. To fix a mask instead, draw it with
+    :meth:`draw_mask` and pass it to ``forward`` (a gradient check, or the same mask at every
+    step of a recurrent network).
 
     Shapes: ``x`` and ``y`` any shape, the same.
 
@@ -60,10 +61,10 @@ class Dropout(Layer):
             uniform = self._gpu_rng.random_sample(whole_shape(x.shape, self.batch_axis), dtype=np.float32)
         return own_rows(uniform, self.batch_axis) >= self.p
 
-    def forward(self, x, train=True, mask=None):
+    def forward(self, x, mask=None):
         """``y = x * mask / (1 - p)``; ``mask`` (boolean or 0/1, shaped like x) defaults to a
         fresh :meth:`draw_mask`."""
-        if not train or self.p == 0:
+        if not self.training or self.p == 0:
             return x
         if mask is None:
             mask = self.draw_mask(x)

@@ -22,13 +22,13 @@ class BatchNorm(Layer):
         x_hat  = (x - mu) / sqrt(var + eps)
         y      = gamma * x_hat + beta
 
-    In training (``train=True``) mu and var are the batch's, and the buffers ``running_mean``
+    In training mode (``layer.training``) mu and var are the batch's, and the buffers ``running_mean``
     (zeros) and ``running_var`` (ones) move towards them as in PyTorch::
 
         running_mean = (1 - momentum) running_mean + momentum mu
         running_var  = (1 - momentum) running_var  + momentum var N / (N - 1)   (unbiased)
 
-    In inference (``train=False``) the running statistics take the place of mu and var.
+    In evaluation mode (``layer.eval()``) the running statistics take the place of mu and var.
 
     Backward. Write ``s = 1 / sqrt(var + eps)`` and ``g = gamma * gy = dL/dx_hat``. Every
     ``x_hat_m`` depends on every ``x_j`` of its channel, through mu and var:
@@ -75,15 +75,15 @@ class BatchNorm(Layer):
             raise ShapeError(self, f"(B, {self.n}) or (B, {self.n}, H, W)", input_shape)
         return tuple(input_shape)
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         channel = _channel_shape(x)  # (1, n, 1, 1): a per-channel vector that broadcasts over x
         count = x.size // self.n * self.communicator.size  # values per channel in the global batch
-        if train and count < 2:
+        if self.training and count < 2:
             raise MinnetError("BatchNorm in training needs more than one value per channel (batch size 1?)")
         if xp_of(x) is not np:
-            return self._forward_gpu(x, train, count)
-        if train:
+            return self._forward_gpu(x, count)
+        if self.training:
             mean = self._global_sums(channel_sums(x)) / count
             x_hat = x - mean.reshape(channel)  # centred now, normalised below
             var = self._global_sums(channel_sums(x_hat * x_hat)) / count
@@ -93,7 +93,7 @@ class BatchNorm(Layer):
             x_hat = x - mean.reshape(channel)
         inv_std = 1 / xp_of(x).sqrt(var + self.eps)
         x_hat *= inv_std.reshape(channel)
-        if train:
+        if self.training:
             self.push(x_hat, inv_std)
         return self.params["gamma"].reshape(channel) * x_hat + self.params["beta"].reshape(channel)
 
@@ -131,10 +131,10 @@ class BatchNorm(Layer):
     # over all axes but the channel axis at once, and the rest is one kernel each: the running
     # statistics with s, the normalisation with the affine map, and dL/dx.
 
-    def _forward_gpu(self, x, train, count):
+    def _forward_gpu(self, x, count):
         channel = _channel_shape(x)
         t = x.dtype.type
-        if train:
+        if self.training:
             axes = _reduced_axes(x)
             if isinstance(self.communicator, SingleProcess):
                 mean = x.mean(axis=axes)
@@ -154,7 +154,7 @@ class BatchNorm(Layer):
         x_hat, y = BATCHNORM_FORWARD(
             x, mean.reshape(channel), inv_std.reshape(channel), gamma.reshape(channel), beta.reshape(channel)
         )
-        if train:
+        if self.training:
             self.push(x_hat, inv_std)
         return y
 

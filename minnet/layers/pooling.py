@@ -57,15 +57,15 @@ class MaxPool2d(Layer):
         B, C, H, W = input_shape
         return (B, C, output_size(H, self.k, self.stride, self.pad), output_size(W, self.k, self.stride, self.pad))
 
-    def forward(self, x, train=True):
+    def forward(self, x):
         self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         if xp_of(x) is not np:
-            return self._forward_gpu(x, train)
+            return self._forward_gpu(x)
         col = im2col(x, self.k, self.stride, self.pad, fill=-float("inf"))
         C, k, _, Ho, Wo, B = col.shape
         windows = col.reshape(C, k * k, Ho, Wo, B)
         y = windows.max(axis=1)  # (C, Ho, Wo, B)
-        if train:
+        if self.training:
             self.push(first_maximum(windows, y), x.shape)
         return to_batch_first(y)
 
@@ -78,7 +78,7 @@ class MaxPool2d(Layer):
         # dL/dx = col2im(dL/dcol): sum the window gradients back onto their pixels
         return col2im(gcol.reshape(C, self.k, self.k, Ho, Wo, B), x_shape, self.stride, self.pad)
 
-    def _forward_gpu(self, x, train):
+    def _forward_gpu(self, x):
         import cupy
 
         B, C, H, W = x.shape
@@ -88,7 +88,7 @@ class MaxPool2d(Layer):
         winner = cupy.empty((B, C, Ho, Wo), dtype=cupy.int32)
         check_32_bit(x)
         MAXPOOL_FORWARD(x, H, W, Ho, Wo, self.k, self.stride, self.pad, y, winner)
-        if train:
+        if self.training:
             self.push(winner, x.shape)
         return y
 

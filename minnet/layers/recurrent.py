@@ -95,7 +95,7 @@ class LSTMCell(Layer):
         self.add_param("b", b)
         self.gate_grad = None
 
-    def forward(self, x, state=None, train=True, offset=None):
+    def forward(self, x, state=None, offset=None):
         """One step: ``(x, (h_prev, c_prev)) -> (h, c)``.
 
         Unlike single-input layers, this takes the previous state as a second argument and
@@ -115,12 +115,9 @@ class LSTMCell(Layer):
         if offset is not None:
             a += offset
         gates, c, tanh_c, h = _gate_forward(a, self.params["b"], c_prev)
-        if train:
+        if self.training:
             self.push(x_h, gates, c_prev, tanh_c)
         return h, c
-
-    def __call__(self, x, state=None, train=True, offset=None):
-        return self.forward(x, state, train=train, offset=offset)
 
     def output_shape(self, input_shape):
         """``(B, n_in) -> (B, H)``, the shape of h and of c."""
@@ -154,7 +151,7 @@ class LSTM(Layer):
     Shapes: ``x (T, B, n_in)`` (time first) -> ``hs (T, B, H)``, the hidden state after every
     step. Parameters are the cell's, named ``cell.W`` and ``cell.b``.
 
-    ``forward(x, train=True, state=None)`` starts from ``state = (h0, c0)``, zeros by default.
+    ``forward(x, state=None)`` starts from ``state = (h0, c0)``, zeros by default.
     ``backward(ghs)`` back-propagates through time: at step t the gradient reaching h_t is
     ``ghs[t]`` plus what step t+1 sent back to its h_prev, and the gradient reaching c_t is
     what step t+1 sent back to its c_prev (nothing after the last step). It returns ``dL/dx``
@@ -176,13 +173,13 @@ class LSTM(Layer):
         self.expect_shape(input_shape, ("T", "B", self.cell.n_in))
         return (*input_shape[:2], self.cell.n_hidden)
 
-    def forward(self, x, state=None, train=True):
+    def forward(self, x, state=None):
         self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         hs = []
         for x_t in x:
-            state = self.cell.forward(x_t, state, train=train)
+            state = self.cell.forward(x_t, state)
             hs.append(state[0])
-        if train:
+        if self.training:
             self.push(len(x))
         return xp_of(x).stack(hs)
 

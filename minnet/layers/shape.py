@@ -18,8 +18,8 @@ class Flatten(Layer):
     def output_shape(self, input_shape):
         return (input_shape[0], math.prod(input_shape[1:]))
 
-    def forward(self, x, train=True):
-        if train:
+    def forward(self, x):
+        if self.training:
             self.push(x.shape)
         return x.reshape(x.shape[0], -1)
 
@@ -47,8 +47,8 @@ class Reshape(Layer):
             raise ShapeError(self, f"(B, ...) with {math.prod(self.shape)} numbers per example", input_shape)
         return (input_shape[0], *self.shape)
 
-    def forward(self, x, train=True):
-        if train:
+    def forward(self, x):
+        if self.training:
             self.push(x.shape)
         return x.reshape(self.output_shape(x.shape))
 
@@ -84,9 +84,9 @@ class Concat(Layer):
         total = sum(shape[self.axis] for shape in input_shapes)
         return tuple(total if i == self.axis % len(first) else size for i, size in enumerate(first))
 
-    def forward(self, xs, train=True):
+    def forward(self, xs):
         self.output_shape([x.shape for x in xs])  # a ShapeError for inputs that do not fit together
-        if train:
+        if self.training:
             self.push([x.shape[self.axis] for x in xs])
         return xp_of(xs[0]).concatenate(xs, axis=self.axis)
 

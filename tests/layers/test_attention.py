@@ -9,6 +9,7 @@ from minnet.backend import to_numpy
 from minnet.errors import MinnetError
 from minnet.gradcheck import check
 from minnet.layers.attention import Filterbank, Read, Write, initial_window
+from minnet.layers.base import evaluating
 
 WINDOWS = [(2, 5, 4), (3, 6, 6), (5, 4, 7)]  # (N, H, W)
 
@@ -44,7 +45,7 @@ def direct_filterbank(p, n, height, width):
 @pytest.mark.parametrize("n,height,width", WINDOWS)
 def test_filterbank_is_the_papers_gaussians(xp, rng, n, height, width):
     p = window_parameters(xp, rng, 3)
-    f_x, f_y, gamma = Filterbank(n, height, width).forward(p, train=False)
+    f_x, f_y, gamma = Filterbank(n, height, width).eval().forward(p)
     expected = direct_filterbank(to_numpy(p), n, height, width)
     for got, want in zip((f_x, f_y, gamma), expected):
         np.testing.assert_allclose(to_numpy(got), want, rtol=1e-10, atol=1e-12)
@@ -53,7 +54,7 @@ def test_filterbank_is_the_papers_gaussians(xp, rng, n, height, width):
 def test_narrow_filters_far_off_the_image_stay_normalised(xp):
     """exp underflows for every pixel here; the softmax form still gives rows summing to 1."""
     p = xp.asarray([[4.0, -4.0, -8.0, 0.0, 0.0]])
-    f_x, f_y, _ = Filterbank(3, 28, 28).forward(p, train=False)
+    f_x, f_y, _ = Filterbank(3, 28, 28).eval().forward(p)
     for f in (f_x, f_y):
         assert np.all(np.isfinite(to_numpy(f)))
         np.testing.assert_allclose(to_numpy(f.sum(axis=2)), 1.0)
@@ -61,17 +62,17 @@ def test_narrow_filters_far_off_the_image_stay_normalised(xp):
 
 def test_the_grid_is_centred_and_the_initial_window_tiles_the_image(xp):
     n, side = 2, 28
-    layer = Filterbank(n, side, side)
+    layer = Filterbank(n, side, side).eval()
     p = xp.asarray([initial_window(n, side, side)])
     g_x, g_y, delta, sigma2, gamma = (float(v[0]) for v in layer.window(p))
     assert g_x == g_y == pytest.approx(14.5)  # the middle of pixels 1..28
     assert delta == pytest.approx(14.0) and math.sqrt(sigma2) == pytest.approx(7.0) and gamma == 1.0
-    f_x, _, _ = layer.forward(p, train=False)
+    f_x, _, _ = layer.forward(p)
     halves = to_numpy(f_x[0, :, : side // 2].sum(axis=1))
     assert halves[0] > 0.8 and halves[1] < 0.2  # one filter for each half of the image
     # the paper's delta~ = 1 with N = 2 puts the filters on the first and last pixels
     corners = xp.asarray([[0.0, 0.0, 0.0, 0.0, 0.0]])
-    f_x, _, _ = layer.forward(corners, train=False)
+    f_x, _, _ = layer.forward(corners)
     np.testing.assert_allclose(to_numpy(f_x.argmax(axis=2))[0], [0, side - 1])
 
 
@@ -81,7 +82,8 @@ def test_filterbank_gradients(xp, rng, n, height, width):
     p = window_parameters(xp, rng, 3)
 
     def forward():
-        return layer.forward(p, train=False)
+        with evaluating(layer):
+            return layer.forward(p)
 
     def backward(gys):
         layer.forward(p)
@@ -110,7 +112,8 @@ def check_multi_input(layer, inputs):
     names = ["input", "F_X", "F_Y", "gamma"]
 
     def forward():
-        return layer.forward(inputs, train=False)
+        with evaluating(layer):
+            return layer.forward(inputs)
 
     def backward(gys):
         layer.forward(inputs)
@@ -138,14 +141,14 @@ def test_read_and_write_against_loops_and_each_other(xp, rng):
     f_x, f_y, gamma = filters(xp, rng, 2, n, height, width)
     x = xp.asarray(rng.standard_normal((2, 1, height, width)))
     w = xp.asarray(rng.standard_normal((2, n, n)))
-    glimpse, patch = Read()([x, f_x, f_y, gamma], train=False), Write()([w, f_x, f_y, gamma], train=False)
+    glimpse, patch = Read().eval()([x, f_x, f_y, gamma]), Write().eval()([w, f_x, f_y, gamma])
     for b in range(2):
         fx, fy, g = to_numpy(f_x[b]), to_numpy(f_y[b]), float(gamma[b])
         np.testing.assert_allclose(to_numpy(glimpse[b, 0]), g * fy @ to_numpy(x[b, 0]) @ fx.T)
         np.testing.assert_allclose(to_numpy(patch[b]), fy.T @ to_numpy(w[b]) @ fx / g)
     ones = xp.ones(2)
-    read = Read()([x, f_x, f_y, ones], train=False)[:, 0]
-    write = Write()([w, f_x, f_y, ones], train=False)
+    read = Read().eval()([x, f_x, f_y, ones])[:, 0]
+    write = Write().eval()([w, f_x, f_y, ones])
     assert float((read * w).sum()) == pytest.approx(float((x[:, 0] * write).sum()))
 
 

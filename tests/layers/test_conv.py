@@ -4,6 +4,7 @@ import pytest
 from minnet.backend import to_numpy
 from minnet.errors import ShapeError
 from minnet.gradcheck import check_layer
+from minnet.layers.base import evaluating
 from minnet.layers.conv import Conv2d, Deconv2d
 from tests.naive import conv as naive
 
@@ -41,9 +42,9 @@ def test_conv_gradients(xp, rng, B, C_in, C_out, H, W, k, stride, pad):
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
 @pytest.mark.parametrize("B,C_in,C_out,H,W,k,stride,pad", CASES)
 def test_conv_matches_naive(xp, rng, B, C_in, C_out, H, W, k, stride, pad, dtype, tol):
-    layer = make(Conv2d, xp, rng, C_in, C_out, k, stride, pad, dtype)
+    layer = make(Conv2d, xp, rng, C_in, C_out, k, stride, pad, dtype).eval()
     x = normal(xp, rng, (B, C_in, H, W), dtype)
-    y = layer.forward(x, train=False)
+    y = layer.forward(x)
     assert y.dtype == dtype
     W_, b = (to_numpy(layer.params[name]).astype(np.float64) for name in ("W", "b"))
     expected = naive.conv2d(to_numpy(x).astype(np.float64), W_, b, stride, pad)
@@ -140,9 +141,9 @@ def test_deconv_gradients(xp, rng, B, C_in, C_out, H, W, k, stride, pad):
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
 @pytest.mark.parametrize("B,C_in,C_out,H,W,k,stride,pad", CASES)
 def test_deconv_matches_naive(xp, rng, B, C_in, C_out, H, W, k, stride, pad, dtype, tol):
-    layer = make(Deconv2d, xp, rng, C_in, C_out, k, stride, pad, dtype)
+    layer = make(Deconv2d, xp, rng, C_in, C_out, k, stride, pad, dtype).eval()
     x = normal(xp, rng, (B, C_in, H, W), dtype)
-    y = layer.forward(x, train=False)
+    y = layer.forward(x)
     assert y.dtype == dtype
     W_, b = (to_numpy(layer.params[name]).astype(np.float64) for name in ("W", "b"))
     expected = naive.conv_transpose2d(to_numpy(x).astype(np.float64), W_, b, stride, pad)
@@ -155,7 +156,8 @@ def test_deconv_output_padding(xp, rng, stride, output_padding):
     x = normal(xp, rng, (2, 2, 4, 3))
     W_, b = (to_numpy(layer.params[name]) for name in ("W", "b"))
     expected = naive.conv_transpose2d(to_numpy(x), W_, b, stride, 1, output_padding)
-    np.testing.assert_allclose(to_numpy(layer.forward(x, train=False)), expected, rtol=1e-12)
+    with evaluating(layer):
+        np.testing.assert_allclose(to_numpy(layer.forward(x)), expected, rtol=1e-12)
     check_layer(layer, x)
 
 
@@ -186,9 +188,9 @@ def test_deconv_rejects_bad_inputs(xp):
 def assert_adjoint(xp, rng, conv, deconv, x_shape):
     """<conv(x), y> == <x, deconv(y)> for random x of ``x_shape`` and y."""
     x = normal(xp, rng, x_shape)
-    conv_x = conv.forward(x, train=False)
+    conv_x = conv.eval().forward(x)
     y = normal(xp, rng, conv_x.shape)
-    deconv_y = deconv.forward(y, train=False)
+    deconv_y = deconv.eval().forward(y)
     assert deconv_y.shape == x.shape
     assert float((conv_x * y).sum()) == pytest.approx(float((x * deconv_y).sum()), rel=1e-12)
 
@@ -226,7 +228,7 @@ def test_impossible_windows_are_refused(make, k, stride, pad):
 @pytest.mark.parametrize("make_layer,reference", [(Conv2d, naive.conv2d), (Deconv2d, naive.conv_transpose2d)])
 def test_threaded_copies_match_naive(three_threads, rng, make_layer, reference):
     """With the copies split among three threads, the layers still match the naive loops."""
-    layer = make_layer(6, 5, 4, 2, 1, rng=rng).astype(np.float64)
+    layer = make_layer(6, 5, 4, 2, 1, rng=rng).astype(np.float64).eval()
     x = rng.standard_normal((3, 6, 7, 7))
     W_, b = layer.params["W"], layer.params["b"]
-    np.testing.assert_allclose(layer.forward(x, train=False), reference(x, W_, b, 2, 1), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.forward(x), reference(x, W_, b, 2, 1), rtol=1e-10, atol=1e-12)

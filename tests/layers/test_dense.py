@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from minnet.errors import MinnetError
 from minnet.gradcheck import check_layer
 from minnet.layers.dense import Dense
 
@@ -22,7 +23,7 @@ def test_dense_matches_formula(xp, rng):
     layer = Dense(4, 3, rng=rng)
     x = xp.asarray(rng.standard_normal((2, 4)), dtype=np.float32)
     expected = x @ layer.params["W"] + layer.params["b"]
-    assert xp.allclose(layer.forward(x, train=False), expected)
+    assert xp.allclose(layer.eval().forward(x), expected)
 
 
 def test_same_seed_same_weights():
@@ -41,5 +42,5 @@ def test_shared_weights_accumulate(xp, rng):
     layer.backward(gy)  # pops x2
     layer.backward(gy)  # pops x1
     assert xp.allclose(layer.grads["W"], x1.T @ gy + x2.T @ gy)
-    with pytest.raises(RuntimeError, match="no forward"):
+    with pytest.raises(MinnetError, match="no forward ran"):
         layer.backward(gy)

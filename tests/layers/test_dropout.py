@@ -44,7 +44,7 @@ def test_mean_roughly_preserved(xp, rng):
 
 def test_identity_in_eval_mode_and_when_p_is_zero(xp, rng):
     x = xp.asarray(rng.standard_normal((3, 4)))
-    assert Dropout(0.5, rng=rng).forward(x, train=False) is x
+    assert Dropout(0.5, rng=rng).eval().forward(x) is x
     layer = Dropout(0.0, rng=rng)
     assert layer.forward(x) is x
     assert layer.backward(x) is x

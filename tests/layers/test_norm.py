@@ -58,10 +58,10 @@ def test_eval_mode_uses_running_statistics(xp, rng):
     x = rng.standard_normal((5, 3))
     gamma, beta = (to_numpy(layer.params[k]) for k in ("gamma", "beta"))
     expected = gamma * (x - mean) / np.sqrt(var + layer.eps) + beta
-    y = layer.forward(xp.asarray(x), train=False)
+    y = layer.eval().forward(xp.asarray(x))
     np.testing.assert_allclose(to_numpy(y), expected, rtol=1e-12)
     np.testing.assert_array_equal(to_numpy(layer.buffers["running_mean"]), mean)  # untouched
-    with pytest.raises(RuntimeError, match="no forward"):
+    with pytest.raises(MinnetError, match="eval mode"):
         layer.backward(y)
 
 

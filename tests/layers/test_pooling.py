@@ -23,7 +23,7 @@ CASES = [
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_maxpool_matches_naive(xp, rng, B, C, H, W, k, stride, pad, dtype):
     x = rng.standard_normal((B, C, H, W)).astype(dtype)
-    y = MaxPool2d(k, stride, pad).forward(xp.asarray(x), train=False)
+    y = MaxPool2d(k, stride, pad).eval().forward(xp.asarray(x))
     assert y.dtype == dtype
     np.testing.assert_array_equal(to_numpy(y), naive.max_pool2d(x, k, stride or k, pad))
 
@@ -71,7 +71,7 @@ def test_ties_go_to_the_first_maximum(xp):
 
 def test_padding_is_never_the_maximum(xp):
     x = -xp.ones((1, 1, 2, 2))
-    y = MaxPool2d(2, stride=1, pad=1).forward(x, train=False)
+    y = MaxPool2d(2, stride=1, pad=1).eval().forward(x)
     np.testing.assert_array_equal(to_numpy(y), -np.ones((1, 1, 3, 3)))
 
 

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 
 from minnet.backend import to_numpy
+from minnet.errors import MinnetError
 from minnet.gradcheck import check, check_layer
 from minnet.gradcheck_cases import CASES, Settings
+from minnet.layers.base import evaluating
 from minnet.layers.recurrent import LSTM, LSTMCell
 from tests.naive.lstm import lstm_sequence, lstm_step
 
@@ -17,6 +19,16 @@ def make_cell(xp, rng, n_in, n_hidden):
 
 def normal(xp, rng, *shape):
     return xp.asarray(rng.standard_normal(shape))
+
+
+def in_eval_mode(layer, forward):
+    """``forward`` run with ``layer`` in evaluation mode, so the numerical passes save nothing."""
+
+    def run():
+        with evaluating(layer):
+            return forward()
+
+    return run
 
 
 @pytest.mark.parametrize("batch,n_in", [(1, 1), (3, 4), (2, 7)])
@@ -34,16 +46,16 @@ def test_cell_unrolled_gradients(xp, rng, steps, batch, n_in, n_hidden):
     xs = normal(xp, rng, steps, batch, n_in)
     h0, c0 = normal(xp, rng, batch, n_hidden), normal(xp, rng, batch, n_hidden)
 
-    def unroll(train):
+    def unroll():
         state, hs = (h0, c0), []
         for t in range(steps):
-            state = cell.forward(xs[t], state, train=train)
+            state = cell.forward(xs[t], state)
             hs.append(state[0])
         return (*hs, state[1])
 
     def backward(gys):
         cell.zero_grad()
-        unroll(train=True)
+        unroll()
         *ghs, gc_last = gys
         gxs = [None] * steps
         gh_carry, gc_carry = xp.zeros_like(h0), gc_last
@@ -52,7 +64,7 @@ def test_cell_unrolled_gradients(xp, rng, steps, batch, n_in, n_hidden):
         return {"xs": xp.stack(gxs), "h0": gh_carry, "c0": gc_carry, **cell.grads}
 
     wrt = {"xs": xs, "h0": h0, "c0": c0, **cell.params}
-    check(lambda: unroll(train=False), backward, wrt)
+    check(in_eval_mode(cell, unroll), backward, wrt)
 
 
 def test_cell_offset_shared_by_the_steps_gets_the_sum_of_gate_gradients(xp, rng):
@@ -63,29 +75,29 @@ def test_cell_offset_shared_by_the_steps_gets_the_sum_of_gate_gradients(xp, rng)
     xs = normal(xp, rng, steps, batch, n_in)
     offset = normal(xp, rng, batch, 4 * n_hidden)
 
-    def unroll(train):
+    def unroll():
         state, hs = None, []
         for t in range(steps):
-            state = cell.forward(xs[t], state, train=train, offset=offset)
+            state = cell.forward(xs[t], state, offset=offset)
             hs.append(state[0])
         return tuple(hs)
 
     def backward(gys):
         cell.zero_grad()
-        unroll(train=True)
+        unroll()
         g_offset, gh_carry, gc_carry = 0, 0, None
         for t in reversed(range(steps)):
             _, (gh_carry, gc_carry) = cell.backward(gys[t] + gh_carry, gc_carry)
             g_offset = g_offset + cell.gate_grad
         return {"offset": g_offset, **cell.grads}
 
-    check(lambda: unroll(train=False), backward, {"offset": offset, **cell.params})
+    check(in_eval_mode(cell, unroll), backward, {"offset": offset, **cell.params})
     u, V = normal(xp, rng, batch, 4), normal(xp, rng, 4, 4 * n_hidden)
     joined = LSTMCell(n_in + 4, n_hidden)
     joined.params["W"] = xp.concatenate([cell.params["W"][:n_in], V, cell.params["W"][n_in:]])
     joined.params["b"] = cell.params["b"]
-    with_offset = cell.forward(xs[0], None, train=False, offset=u @ V)
-    with_input = joined.forward(xp.concatenate([xs[0], u], axis=1), None, train=False)
+    with_offset = cell.eval().forward(xs[0], None, offset=u @ V)
+    with_input = joined.eval().forward(xp.concatenate([xs[0], u], axis=1), None)
     np.testing.assert_allclose(to_numpy(with_offset[0]), to_numpy(with_input[0]), rtol=1e-10)
 
 
@@ -107,13 +119,13 @@ def test_lstm_initial_state_gradients(xp, rng):
         gh0, gc0 = lstm.initial_state_grad
         return {"h0": gh0, "c0": gc0}
 
-    check(lambda: lstm.forward(x, train=False, state=(h0, c0)), backward, {"h0": h0, "c0": c0})
+    check(in_eval_mode(lstm, lambda: lstm.forward(x, state=(h0, c0))), backward, {"h0": h0, "c0": c0})
 
 
 def test_cell_matches_naive_step(xp, rng):
     cell = make_cell(xp, rng, 4, 3)
     x, h_prev, c_prev = (normal(xp, rng, 2, n) for n in (4, 3, 3))
-    h, c = cell.forward(x, (h_prev, c_prev), train=False)
+    h, c = cell.eval().forward(x, (h_prev, c_prev))
     W, b = (to_numpy(cell.params[k]) for k in ("W", "b"))
     h_ref, c_ref = lstm_step(*(to_numpy(a) for a in (x, h_prev, c_prev)), W, b)
     np.testing.assert_allclose(to_numpy(h), h_ref, rtol=1e-12, atol=1e-12)
@@ -127,7 +139,7 @@ def test_lstm_matches_naive_sequence(xp, rng):
     W, b = (to_numpy(lstm.cell.params[k]) for k in ("W", "b"))
     hs_ref, _ = lstm_sequence(to_numpy(x), W, b)
     np.testing.assert_allclose(
-        to_numpy(lstm.forward(x, train=False)), hs_ref, rtol=1e-12, atol=1e-12
+        to_numpy(lstm.eval().forward(x)), hs_ref, rtol=1e-12, atol=1e-12
     )
 
 
@@ -157,8 +169,9 @@ def test_float32_stays_float32(xp, rng):
 
 def test_inference_saves_nothing(xp, rng):
     cell = LSTMCell(3, 2, rng=rng)
-    h, _ = cell.forward(xp.ones((1, 3), dtype=np.float32), train=False)
-    with pytest.raises(RuntimeError, match="no forward"):
+    h, _ = cell.eval().forward(xp.ones((1, 3), dtype=np.float32))
+    assert not cell._saved
+    with pytest.raises(MinnetError, match="eval mode"):
         cell.backward(h)
 
 

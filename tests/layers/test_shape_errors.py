@@ -80,7 +80,7 @@ def test_output_shape_matches_forward(xp):
         Flatten(),
     )
     x = xp.zeros((3, 10), dtype=np.float32)
-    assert net.output_shape(x.shape) == net.forward(x, train=False).shape == (3, 6 * 7 * 7)
+    assert net.output_shape(x.shape) == net.eval().forward(x).shape == (3, 6 * 7 * 7)
     assert Concat().output_shape([(2, 3, 5), (2, 4, 5)]) == (2, 7, 5)
     assert Reshape((-1, 2)).output_shape((3, 4, 2)) == (3, 4, 2)
     assert LSTM(3, 5).output_shape((7, 2, 3)) == (7, 2, 5)

@@ -7,6 +7,7 @@ from minnet.backend import to_numpy
 from minnet.data import load_mnist
 from minnet.gradcheck import check
 from minnet.layers.activations import sigmoid
+from minnet.layers.base import evaluating
 from minnet.models import build, restore
 from minnet.models.avme import AVMENetwork
 from minnet.models.variational import bound_means, importance_nll
@@ -33,7 +34,8 @@ def test_unrolled_pass_gradient_with_the_noise_held_fixed(xp, n_labels):
     y = xp.asarray(np.eye(n_labels)[rng.integers(0, n_labels, 4)]) if n_labels else None
 
     def forward():
-        canvas, kl, _ = net.forward(x, eps, y, train=False)
+        with evaluating(net):
+            canvas, kl, _ = net.forward(x, eps, y)
         return canvas, kl
 
     def backward(gys):
@@ -54,7 +56,8 @@ def test_bound_terms_are_the_closed_forms(data):
     terms = trainer.bound_terms(images, np.random.default_rng(5))
     x, _ = trainer._inputs(images, None)
     eps = trainer.normal((3, 20, 3), np.random.default_rng(5))
-    canvas, kl, _ = trainer.network.forward(x, eps, train=False)
+    with evaluating(trainer.network):
+        canvas, kl, _ = trainer.network.forward(x, eps)
     p = np.clip(to_numpy(sigmoid(canvas)).astype(np.float64), 1e-12, 1 - 1e-12)
     flat = images.reshape(20, -1)
     bce = -(flat * np.log(p) + (1 - flat) * np.log(1 - p)).sum(axis=1)
@@ -128,7 +131,8 @@ def test_a_new_run_starts_its_canvas_at_the_mean_image(data):
     trainer = build("avme", TINY, seed=0)
     trainer.prepare(data)
     x = trainer.to_device(np.zeros((1, 28 * 28)))
-    canvas, _, _ = trainer.network.forward(x, trainer.normal((3, 1, 3)), train=False)
+    with evaluating(trainer.network):
+        canvas, _, _ = trainer.network.forward(x, trainer.normal((3, 1, 3)))
     write = trainer.network.write.params["b"]
     mean = np.clip(data.images.reshape(len(data), -1).mean(axis=0), 1e-3, 1 - 1e-3)
     np.testing.assert_allclose(to_numpy(sigmoid(3 * write)), mean, rtol=1e-4)

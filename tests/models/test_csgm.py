@@ -8,7 +8,7 @@ import pytest
 from minnet import backend, gradcheck
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
-from minnet.layers.base import input_gradients_only
+from minnet.layers.base import evaluating, input_gradients_only
 from minnet.models import build, restore
 from minnet.models.csgm_field import (
     CODE_SIZE,
@@ -82,7 +82,8 @@ def test_refinement_steps_down_the_gradient_of_d_target_one(device, rng):
     centres = backend.to_device(pixel_centres(28))
 
     def energy():
-        d = net.forward(inputs(labels, codes, centres), train=False)[:, 0]
+        with evaluating(net):
+            d = net.forward(inputs(labels, codes, centres))[:, 0]
         return float(((d - 1) ** 2).sum())
 
     expected = codes - 0.01 * backend.to_device(gradcheck.numerical_gradient(energy, codes))
@@ -107,7 +108,8 @@ def test_training_moves_each_code_by_its_pixels_gradient(data):
     d_target = np.repeat(trainer.d_targets(visits), SMALL["pixels"])
 
     def error(codes):
-        out = net.forward(inputs(y, codes, coords), train=False)
+        with evaluating(net):
+            out = net.forward(inputs(y, codes, coords))
         return float(((out[:, 1] - pixels) ** 2).sum() + ((out[:, 0] - d_target) ** 2).sum())
 
     checked = codes_before[:3].copy()  # the codes of the batch's first 3 images

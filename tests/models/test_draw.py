@@ -7,6 +7,7 @@ from minnet.backend import to_numpy
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
 from minnet.gradcheck import check
+from minnet.layers.base import evaluating
 from minnet.losses import bernoulli_cross_entropy
 from minnet.models import build, restore
 from minnet.models.variational import log_mean_exp
@@ -29,7 +30,8 @@ def loss_and_gradients(net, x, noise):
     batch) as a closure for :func:`minnet.gradcheck.check`, and its analytic gradients."""
 
     def forward():
-        canvas, kl, _ = net.forward(x, noise, train=False)
+        with evaluating(net):
+            canvas, kl, _ = net.forward(x, noise)
         return (bernoulli_cross_entropy(canvas, x)[0] + kl).sum()
 
     def backward(gys):
@@ -127,11 +129,11 @@ def test_the_first_windows_tile_the_image_whatever_the_image():
     """Zero window weights and the tiling biases: at h^dec = 0 and at any other state, the read
     window is centred with stride 14, sigma 7 and gamma 10, the write window has stride 5.6 and
     1/gamma^ = 5.6^2 (see "Making attention learn")."""
-    net = build("draw", {}, seed=0).net
+    net = build("draw", {}, seed=0).net.eval()
     for h in (np.zeros((1, 256), np.float32), np.random.default_rng(0).standard_normal((1, 256)).astype(np.float32)):
-        read = [float(v[0]) for v in net.read_filters.window(net.read_window(h, train=False))]
+        read = [float(v[0]) for v in net.read_filters.window(net.read_window(h))]
         assert read == pytest.approx([14.5, 14.5, 14.0, 49.0, 10.0], rel=1e-5)
-        write = [float(v[0]) for v in net.write_filters.window(net.write_window(h, train=False))]
+        write = [float(v[0]) for v in net.write_filters.window(net.write_window(h))]
         assert write == pytest.approx([14.5, 14.5, 5.6, 2.8**2, 5.6**-2], rel=1e-5)
 
 

@@ -120,8 +120,8 @@ def test_every_valid_conv_configuration_maps_28x28(name):
             except MinnetError as err:
                 assert "leave no pixels" in str(err), options  # only vanishing maps are refused here
                 continue
-            assert trainer.G.forward(z, train=False).shape == (2, 1, 28, 28), options
-            assert trainer.D.forward(real, train=False).shape == (2, 1), options
+            assert trainer.G.eval().forward(z).shape == (2, 1, 28, 28), options
+            assert trainer.D.eval().forward(real).shape == (2, 1), options
             built += 1
     assert built == {"gan-conv": 143, "gan-conv-pool": 114}[name]  # of 168; refusals are tested below
 
@@ -172,7 +172,7 @@ def test_sequence_layers_gradients(layer, shape):
     layer.astype(np.float64)
     x = np.random.default_rng(0).standard_normal(shape)
     gradcheck.check_layer(layer, x)
-    layer.forward(x, train=False)
+    layer.eval().forward(x)
     assert layer._saved == [] and all(not child._saved for child in layer.sublayers().values())
 
 

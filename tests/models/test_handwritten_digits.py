@@ -5,6 +5,7 @@ import pytest
 
 from minnet.data import load_mnist
 from minnet.errors import MinnetError
+from minnet.layers.base import evaluating
 from minnet.losses import bce_with_logits
 from minnet.models import build, restore
 from minnet.models.gan import discriminator_loss, real_probability
@@ -55,7 +56,8 @@ def test_conditional_samples_follow_the_labels(data):
     trainer, _ = _train("cdcgan", data, steps=1)
     rng = np.random.default_rng(2)
     z = trainer.noise(1, rng)
-    images = [trainer.generate(z, trainer.one_hot([d]), train=False) for d in (3, 3, 8)]
+    with evaluating(trainer.G):
+        images = [trainer.generate(z, trainer.one_hot([d])) for d in (3, 3, 8)]
     np.testing.assert_array_equal(images[0], images[1])
     assert not np.array_equal(images[0], images[2])  # the label changes the picture
 
@@ -122,13 +124,13 @@ def test_discriminator_gradient_weighs_its_three_passes(data, monkeypatch, match
     for images, labels, target in [(real, y, 1.0), (fake, y, 0.0), (real, wrong, 0.0)]:
         logits = trainer.discriminate(images, trainer.one_hot(labels))
         trainer.discriminator_backward(discriminator_loss(logits, target)[1])
-        terms.append(d_optimizer.flat.grads.copy())
+        terms.append(d_optimizer.gather_gradients().copy())
         d_optimizer.zero_grad()
     expected = terms[0] + (terms[1] + terms[2]) / 2 if matching_aware else terms[0] + terms[1]
     # train_step's G step back-propagates through the forward above
-    monkeypatch.setattr(trainer, "generate", lambda z_, onehot, train=True: fake)
+    monkeypatch.setattr(trainer, "generate", lambda z_, onehot: fake)
     seen = []
-    monkeypatch.setattr(d_optimizer, "step", lambda: seen.append(d_optimizer.flat.grads.copy()))
+    monkeypatch.setattr(d_optimizer, "step", lambda: seen.append(d_optimizer.gather_gradients().copy()))
     logs = trainer.train_step(x, y)
     np.testing.assert_allclose(seen[0], expected, rtol=1e-4, atol=1e-6)
     assert ("d_wrong_label" in logs) == matching_aware

@@ -8,6 +8,7 @@ import pytest
 from minnet.backend import to_numpy
 from minnet.evaluation import metrics
 from minnet.gradcheck import check
+from minnet.layers.base import evaluating
 from minnet.models.variational import GaussianLatent, importance_nll, log_mean_exp
 
 
@@ -17,7 +18,8 @@ def test_latent_step_gradient_with_the_noise_held_fixed(xp, rng):
     eps = xp.asarray(rng.standard_normal((4, 3)))
 
     def forward():
-        sample = layer.forward(h, eps, train=False)
+        with evaluating(layer):
+            sample = layer.forward(h, eps)
         return sample.z, sample.kl
 
     def backward(gys):
@@ -33,7 +35,7 @@ def test_kl_and_log_ratio_match_closed_forms(xp, rng):
     layer = GaussianLatent(5, 3, init="glorot", rng=0).astype(np.float64)
     h = xp.asarray(rng.standard_normal((4, 5)))
     eps = xp.asarray(rng.standard_normal((4, 3)))
-    sample = layer.forward(h, eps, train=False)
+    sample = layer.eval().forward(h, eps)
     params = to_numpy(h @ layer.dense.params["W"] + layer.dense.params["b"])
     mu, log_sigma = params[:, :3], params[:, 3:]
     sigma = np.exp(log_sigma)
@@ -50,14 +52,14 @@ def test_kl_and_log_ratio_match_closed_forms(xp, rng):
 def test_kl_is_the_expected_log_ratio_monte_carlo(rng):
     layer = GaussianLatent(2, 2, init="glorot", rng=0).astype(np.float64)
     h = np.repeat(rng.standard_normal((1, 2)), 200_000, axis=0)
-    sample = layer.forward(h, rng.standard_normal((200_000, 2)), train=False)
+    sample = layer.eval().forward(h, rng.standard_normal((200_000, 2)))
     assert np.isclose(-sample.log_ratio.mean(), sample.kl[0], rtol=0.01)  # KL = E_q[log q - log p]
 
 
 def test_the_posterior_starts_as_the_prior(rng):
     layer = GaussianLatent(5, 3, rng=0)
     eps = rng.standard_normal((4, 3)).astype(np.float32)
-    sample = layer.forward(rng.standard_normal((4, 5)).astype(np.float32), eps, train=False)
+    sample = layer.eval().forward(rng.standard_normal((4, 5)).astype(np.float32), eps)
     np.testing.assert_array_equal(sample.z, eps)
     np.testing.assert_array_equal(sample.kl, np.zeros(4))
 
