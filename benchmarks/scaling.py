@@ -20,7 +20,8 @@ The machine is measured as it is: on a shared machine other programs take cores 
 when the machine is quiet, and read one run's numbers side by side rather than across runs.
 There, ``--cpu-time`` times each step by the CPU time of the process (rank 0's) instead, which
 leaves out most of the waiting for other programs; MPICH's collectives poll rather than sleep,
-so the time a rank waits for the other still counts.
+so the time a rank waits for the other still counts. The CPU time of ``1 x C`` is that of all
+its threads together: only wall time compares it with the others.
 """
 
 import argparse
