@@ -22,6 +22,6 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/time -f "first command: %e s wall, %U s user + %S s system CPU" bash -c "
     . '$work/venv/bin/activate' && cd '$repo' &&
     pip install -q -e . &&
-    minnet train cdcgan --channels 16 --epochs 3 --out '$work/runs/first' &&
+    minnet train cdcgan --channels 16 --epochs 4 --out '$work/runs/first' &&
     minnet sample '$work/runs/first' --per-class 10 --out '$work/digits.png'"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

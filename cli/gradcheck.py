@@ -11,18 +11,17 @@ import numpy as np
 
 from minnet import backend
 from minnet.cli.train import IntList
-from minnet.errors import MinnetError
 from minnet.gradcheck import measure
-from minnet.gradcheck_cases import CASES, DTYPES, TOLERANCES, Settings
+from minnet.gradcheck_cases import DTYPES, TOLERANCES, Settings, build_case
 
 EXIT_WRONG_GRADIENT = 1
 
 
-def case_named(name):
-    """The builder of ``name``; a MinnetError listing the names otherwise."""
-    if name not in CASES:
-        raise MinnetError(f"no gradient check named {name!r}; choose one of: {', '.join(CASES)}")
-    return CASES[name]
+def verdict_line(count):
+    """The closing line when all ``count`` gradients agree, in the grammar of its number."""
+    if count == 1:
+        return "the 1 gradient agrees with central differences"
+    return f"all {count} gradients agree with central differences"
 
 
 def format_table(comparisons):
@@ -54,13 +53,14 @@ def format_table(comparisons):
 def gradcheck(ctx, name, shape, kernel, stride, padding, dtype, seed, device):
     """Check NAME's backward pass against central differences.
 
-    NAME is a layer (Dense, Conv2d, LSTMCell, ...) or a loss (bce_with_logits, ...);
-    an unknown name lists them all.
+    NAME is a layer (Dense, Conv2d, LSTMCell, ...) or a loss (bce_with_logits, ...), in any
+    case; an unknown name suggests the closest. --kernel, --stride and --padding are for the
+    layers with a window (Conv2d, Deconv2d, MaxPool2d, LabelledConv2d; --kernel alone for
+    Filterbank and Read).
     """
-    build = case_named(name)
     backend.use(device)
     settings = Settings(shape=shape, kernel=kernel, stride=stride, padding=padding, dtype=dtype)
-    title, forward, backward, wrt = build(settings, np.random.default_rng(seed))
+    title, forward, backward, wrt = build_case(name, settings, np.random.default_rng(seed))
     tolerances = TOLERANCES[dtype]
     comparisons = measure(forward, backward, wrt, seed=seed, dtype=np.dtype(dtype), **tolerances)
     click.echo(title)
@@ -72,7 +72,7 @@ def gradcheck(ctx, name, shape, kernel, stride, padding, dtype, seed, device):
         click.echo(line)
     wrong = [c for c in comparisons if not c.ok]
     if not wrong:
-        click.echo(f"\nall {len(comparisons)} gradients agree with central differences")
+        click.echo(f"\n{verdict_line(len(comparisons))}")
         return
     for c in wrong:
         click.echo(f"  {c.problem}")

@@ -93,7 +93,7 @@ def cli():
 
     \b
     Start with:  minnet models
-                 minnet train cdcgan --channels 16 --epochs 3 --out runs/first
+                 minnet train cdcgan --channels 16 --epochs 4 --out runs/first
                  minnet sample runs/first --per-class 10 --out digits.png
                  minnet gradcheck Conv2d
     """

@@ -2,8 +2,22 @@
 
 Every layer has a hand-written forward and backward pass and a gradient-check test; on top
 of them, ``minnet.models`` reproduces generative models of MNIST digits from papers.
+
+After ``import minnet`` the public surface is one attribute away, each module imported on
+first use (so ``import minnet`` itself stays quick):
+
+=================  ==========================================================================
+minnet.layers      Dense, Conv2d, LSTMCell, ... and Sequential; the layer contract
+minnet.losses      losses returning ``(value, gradient)``
+minnet.optim       SGD, Adam
+minnet.gradcheck   gradients against central differences
+minnet.models      ``load(path)`` a saved run, ``build(name)`` a fresh one; ``trainer.sample(n)``
+=================  ==========================================================================
+
+docs/python.md shows them at work; docs/reading.md is the order to read the code in.
 """
 
+import importlib
 import os
 
 # OpenBLAS's idle threads spin for about 2**28 cycles (~0.1 s) after each matrix product
@@ -13,17 +27,29 @@ import os
 # chose is kept. See minnet/threads.py.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
 
-from minnet.distributed.launch import threads_per_process  # noqa: E402  (reads the environment only)
+# P processes that mpiexec put on one machine share its cores (before NumPy loads, too).
+from minnet.distributed.launch import share_cores  # noqa: E402  (reads the environment only)
 
-# P processes that mpiexec put on one machine share its cores: each gets cores / P threads
-# (for BLAS and minnet.speed.threads) unless the user chose a number, as torchrun does.
-if not any(os.environ.get(name) for name in ("MINNET_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")):
-    _threads = threads_per_process()
-    if _threads is not None:
-        os.environ["OPENBLAS_NUM_THREADS"] = os.environ["MINNET_NUM_THREADS"] = str(_threads)
+share_cores(os.environ)
 
+from minnet.checkout import map_sibling_packages  # noqa: E402
 from minnet.errors import MinnetError  # noqa: E402
+
+map_sibling_packages(os.path.dirname(__file__))
 
 __version__ = "0.1.0"
 
-__all__ = ["MinnetError", "__version__"]
+PUBLIC_MODULES = ("layers", "losses", "optim", "gradcheck", "models")
+
+__all__ = ["MinnetError", "__version__", *PUBLIC_MODULES]
+
+
+def __getattr__(name):
+    """``minnet.layers`` and the other :data:`PUBLIC_MODULES`, imported when first asked for."""
+    if name in PUBLIC_MODULES:
+        return importlib.import_module(f"minnet.{name}")
+    raise AttributeError(f"module 'minnet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *PUBLIC_MODULES})

@@ -27,6 +27,17 @@ import numpy as np
 
 from minnet.backend import to_numpy, xp_of
 
+__all__ = [
+    "Comparison",
+    "GradientCheckError",
+    "check",
+    "check_layer",
+    "compare",
+    "layer_closures",
+    "measure",
+    "numerical_gradient",
+]
+
 
 class GradientCheckError(AssertionError):
     """Analytic and numerical gradients disagree."""
@@ -43,7 +54,8 @@ def _objective(outputs, gys):
 def numerical_gradient(objective, array, eps=1e-6):
     """Central-difference gradient of the scalar ``objective()`` w.r.t. ``array``.
 
-    ``array`` is perturbed in place, one element at a time, and restored.
+    ``array`` is perturbed in place by ``+eps`` and ``-eps``, one element at a time, and
+    restored. Returns a float64 array of ``array``'s shape.
     """
     if not array.flags.c_contiguous:
         raise ValueError("numerical_gradient perturbs in place and needs a C-contiguous array")
@@ -64,6 +76,7 @@ def numerical_gradient(objective, array, eps=1e-6):
 class Comparison:
     """How one analytic gradient compares with its central-difference estimate.
 
+    ``name`` names the array the gradient is for (``"input"``, ``"W"``), ``size`` its elements.
     ``max_abs`` is the largest ``|analytic - numeric|``; ``max_rel`` the largest
     ``|analytic - numeric| / max(|analytic|, |numeric|)`` over the elements where that
     denominator exceeds ``atol`` (below it both are noise); ``problem`` is empty when the
@@ -82,7 +95,7 @@ class Comparison:
 
 
 def compare(name, analytic, numeric, rtol, atol):
-    """A :class:`Comparison` of ``analytic`` with ``numeric``; it fails on any element outside
+    """A :class:`Comparison` named ``name`` of ``analytic`` with ``numeric``; it fails on any element outside
     ``atol + rtol * |numeric|``, on NaN or inf, and on a shape mismatch."""
     analytic = to_numpy(analytic).astype(np.float64)
     if analytic.shape != numeric.shape:
@@ -121,6 +134,11 @@ def measure(forward, backward, wrt, *, seed=0, eps=1e-6, rtol=1e-5, atol=1e-7, d
         ``sum(y * gy)`` for every name in ``wrt``. It is called once, before any perturbation.
     wrt : dict[str, array]
         Arrays to check the gradient for; perturbed in place and restored.
+    seed : int
+        Seed of the random upstream gradients ``gys``.
+    eps, rtol, atol : float
+        The central-difference step, and the tolerances: an element fails beyond
+        ``atol + rtol * |numeric|``.
     dtype : the dtype every array of ``wrt`` must have. float64 is the real check; float32
         needs a larger ``eps`` and looser tolerances and only catches gross mistakes.
     """
@@ -142,8 +160,8 @@ def measure(forward, backward, wrt, *, seed=0, eps=1e-6, rtol=1e-5, atol=1e-7, d
 
 
 def check(forward, backward, wrt, **settings):
-    """Like :func:`measure` (same arguments), but raise :class:`GradientCheckError` for the
-    first gradient that fails."""
+    """Like :func:`measure` (same arguments: ``forward``, ``backward``, ``wrt`` and the
+    settings), but raise :class:`GradientCheckError` for the first gradient that fails."""
     for comparison in measure(forward, backward, wrt, **settings):
         if not comparison.ok:
             raise GradientCheckError(comparison.problem)

@@ -4,26 +4,33 @@
 that makes the layer (or loss) and a random float input and returns the closures
 :func:`minnet.gradcheck.measure` takes. :class:`Settings` carries the command's options: the
 input ``shape``, a window's ``kernel``, ``stride`` and ``padding`` (each None for the case's
-own default) and the ``dtype``.
+own default) and the ``dtype``. A builder that reads a window option says so with its
+``takes`` attribute (:func:`takes`); :func:`build_case` finds a case by name, whatever its
+case (``conv2d``), and refuses an option the case would ignore (``Dense --kernel 3``).
 
 A new layer joins with one line. For a layer taking one array, :func:`layer_case` needs only
 how to make it from the input shape and the settings, and a default input shape::
 
     "MyLayer": layer_case(lambda shape, s, rng: MyLayer(shape[1], 4, rng=rng), (3, 5)),
 
-Layers with several inputs or a state (``Concat``, ``LabelledConv2d``, ``LSTMCell``) and the
-losses have builders of their own below. ``tests/test_gradcheck_cases.py`` checks that every
+Layers with several inputs or a state (``Concat``, ``LabelledConv2d``, ``LSTMCell``, the reads
+of :mod:`minnet.layers.canvas` and :mod:`minnet.layers.attention`) and the losses have builders
+of their own below. ``tests/test_gradcheck_cases.py`` checks that every
 layer in :mod:`minnet.layers` and every loss in :mod:`minnet.losses` has an entry.
 """
 
 import dataclasses
+import difflib
 
 from minnet import backend, losses
 from minnet.errors import MinnetError
 from minnet.gradcheck import layer_closures
 from minnet.layers import (
     LSTM,
+    AttentionRead,
+    AttentionWrite,
     BatchNorm,
+    CanvasRead,
     Concat,
     Conv2d,
     Deconv2d,
@@ -35,6 +42,8 @@ from minnet.layers import (
     LeakyReLU,
     LSTMCell,
     MaxPool2d,
+    PixelRead,
+    PixelWrite,
     Read,
     ReLU,
     Reshape,
@@ -44,8 +53,10 @@ from minnet.layers import (
     Tanh,
     Write,
 )
+from minnet.layers.base import evaluating
 
 DTYPES = ("float64", "float32")
+WINDOW = ("kernel", "stride", "padding")  # the options only some cases take
 
 # Central differences in float32 carry rounding errors near 1e-7 / eps: a larger step and
 # looser tolerances, so only gross mistakes show. float64 is the real check.
@@ -90,12 +101,25 @@ def _title(what, shapes, dtype):
     return f"{' '.join(repr(what).split())} at {given}, {dtype}"
 
 
-def layer_case(make, default_shape):
+def takes(*options):
+    """Mark a builder as reading these of :data:`WINDOW` (``@takes("kernel")``); a builder
+    without the mark takes none of them."""
+
+    def mark(build):
+        build.takes = options
+        return build
+
+    return mark
+
+
+def layer_case(make, default_shape, *, options=()):
     """A case for a layer taking one array: ``make(shape, settings, rng) -> Layer``.
 
-    Its input is standard normal, of the ``--shape`` given or ``default_shape``.
+    Its input is standard normal, of the ``--shape`` given or ``default_shape``; ``options``
+    are the names of :data:`WINDOW` that ``make`` reads.
     """
 
+    @takes(*options)
     def build(settings, rng):
         shape = input_shape(settings, default_shape)
         layer = make(shape, settings, rng).astype(settings.dtype)
@@ -192,6 +216,7 @@ def _concat(settings, rng):
     return _several_inputs(Concat(axis=1), inputs, settings)
 
 
+@takes(*WINDOW)
 def _labelled_conv2d(settings, rng):
     shape = input_shape(settings, (2, 1, 6, 6))
     k, stride, pad = settings.window(4, 2, 1)
@@ -204,6 +229,7 @@ def _labelled_conv2d(settings, rng):
     return _several_inputs(layer, inputs, settings)
 
 
+@takes("kernel")
 def _filterbank(settings, rng):
     """DRAW's filterbank: N x N filters (``--kernel``, default 3) on a 6x7 image from p (B, 5)."""
     batch, _ = input_shape(settings, (3, 5))
@@ -233,6 +259,7 @@ def _filters(rng, batch, n, height, width, dtype):
     }
 
 
+@takes("kernel")
 def _read(settings, rng):
     """DRAW's read of C channels (B, C, H, W) through N x N filters (``--kernel``, default 3)."""
     shape = input_shape(settings, (2, 2, 6, 7))
@@ -246,6 +273,68 @@ def _write(settings, rng):
     shape = input_shape(settings, (2, 3, 3))
     inputs = {"patch": _normal(rng, shape, settings.dtype), **_filters(rng, shape[0], shape[1], 6, 7, settings.dtype)}
     return _several_inputs(Write(), inputs, settings)
+
+
+def _read_closures(read, x, seen, h, data, settings):
+    """Closures for the read of a read/write pair (:mod:`minnet.layers.canvas`): its outputs are
+    r_t and the data offset (none with attention); its gradients those of seen, h and the weights."""
+    xp = backend.xp_of(x)
+
+    def outputs():
+        r, offset = read.forward(x, seen, h), read.data_offset(data)
+        return (r,) if offset is None else (r, offset)
+
+    def forward():
+        with evaluating(read):
+            return outputs()
+
+    def backward(gys):
+        read.zero_grad()
+        outputs()
+        read.data_offset_backward(gys[1] if len(gys) == 2 else None)
+        g_seen, g_h = read.backward(gys[0])
+        return {"seen": g_seen, "h": g_h + xp.zeros_like(h), **read.named_grads()}  # g_h may be the number 0
+
+    title = _title(read, {"x": x.shape, "h": h.shape}, settings.dtype)
+    return title, forward, backward, {"seen": seen, "h": h, **read.named_parameters()}
+
+
+def _pixel_read(cls):
+    """A read without attention (``PixelRead``, ``CanvasRead``) of an image of P pixels
+    (``--shape B,P``, default 3,6) and 2 labels, for an encoder of 2 units (8 gates)."""
+
+    def build(settings, rng):
+        batch, pixels = input_shape(settings, (3, 6))
+        read = cls(pixels, 8, n_labels=2, rng=rng).astype(settings.dtype)
+        x, labels, h = (_normal(rng, (batch, size), settings.dtype) for size in (pixels, 2, 3))
+        seen = backend.to_device(rng.uniform(0, 1, (batch, pixels)).astype(settings.dtype))
+        data = backend.xp_of(x).concatenate((x, labels), axis=1)
+        return _read_closures(read, x, seen, h, data, settings)
+
+    return build
+
+
+def _moved_window(layer, name, rng):
+    """``layer`` with its window layer's zero weights moved, so h reaches the window."""
+    weights = layer.sublayers()[name].params["W"]
+    weights[...] = backend.to_device(rng.standard_normal(weights.shape) * 0.3)
+    return layer
+
+
+def _attention_read(settings, rng):
+    """DRAW's read with attention: an N x N glimpse (``--kernel``, default 3) of a 5x6 image
+    (``--shape B,H,W``, default 2,5,6) and its error image, placed by h of 4 numbers."""
+    batch, height, width = input_shape(settings, (2, 5, 6))
+    read = AttentionRead(settings.kernel or 3, height, width, 4, gamma=2.0)
+    read = _moved_window(read, "read_window", rng).astype(settings.dtype)
+    x, h = (_normal(rng, shape, settings.dtype) for shape in [(batch, height * width), (batch, 4)])
+    seen = backend.to_device(rng.uniform(0, 1, (batch, height * width)).astype(settings.dtype))
+    return _read_closures(read, x, seen, h, x, settings)
+
+
+def _attention_write(shape, s, rng):
+    """DRAW's write with attention: an N x N patch (``--kernel``, default 3) painted on a 5x6 image."""
+    return _moved_window(AttentionWrite(s.kernel or 3, 5, 6, shape[1], gamma=0.5, rng=rng), "write_window", rng)
 
 
 def loss_case(loss, names, default_shape, make_rest=None):
@@ -294,9 +383,9 @@ CASES = {
     "Tanh": layer_case(lambda shape, s, rng: Tanh(), (3, 5)),
     "Sigmoid": layer_case(lambda shape, s, rng: Sigmoid(), (3, 5)),
     "Softmax": layer_case(lambda shape, s, rng: Softmax(), (3, 5)),
-    "Conv2d": layer_case(_conv2d, (2, 2, 6, 6)),
-    "Deconv2d": layer_case(_deconv2d, (2, 2, 3, 3)),
-    "MaxPool2d": layer_case(_max_pool, (2, 2, 6, 6)),
+    "Conv2d": layer_case(_conv2d, (2, 2, 6, 6), options=WINDOW),
+    "Deconv2d": layer_case(_deconv2d, (2, 2, 3, 3), options=WINDOW),
+    "MaxPool2d": layer_case(_max_pool, (2, 2, 6, 6), options=WINDOW),
     "BatchNorm": layer_case(_batch_norm, (6, 3)),
     "Dropout": layer_case(lambda shape, s, rng: _FixedMask(0.3, rng=rng), (3, 5)),
     "LSTM": layer_case(lambda shape, s, rng: LSTM(shape[2], 3, rng=rng), (4, 2, 3)),
@@ -310,6 +399,12 @@ CASES = {
     "Filterbank": _filterbank,
     "Read": _read,
     "Write": _write,
+    # the read/write pairs of a model drawing on a canvas
+    "PixelRead": _pixel_read(PixelRead),
+    "CanvasRead": _pixel_read(CanvasRead),
+    "PixelWrite": layer_case(lambda shape, s, rng: PixelWrite(shape[1], 6, rng=rng), (3, 4)),
+    "AttentionRead": _attention_read,
+    "AttentionWrite": layer_case(_attention_write, (2, 4)),
     # losses (minnet.losses)
     "squared_error": loss_case(losses.squared_error, ["prediction"], (3, 4), lambda rng, s, d: (_normal(rng, s, d),)),
     "bce_with_logits": loss_case(losses.bce_with_logits, ["logits"], (3, 4), _probabilities),
@@ -318,3 +413,40 @@ CASES = {
     "bernoulli_log_likelihood": loss_case(losses.bernoulli_log_likelihood, ["logits"], (3, 4), _probabilities),
     "bernoulli_cross_entropy": loss_case(losses.bernoulli_cross_entropy, ["logits"], (3, 4), _probabilities),
 }
+
+
+def case_name(name):
+    """The name in :data:`CASES` that ``name`` spells, ignoring case (``conv2d`` -> ``Conv2d``).
+
+    An unknown name is a MinnetError suggesting the closest names, or listing them all.
+    """
+    by_lower = {known.lower(): known for known in CASES}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    close = difflib.get_close_matches(name.lower(), by_lower, n=3, cutoff=0.6)
+    if close:
+        hint = f"did you mean {' or '.join(by_lower[c] for c in close)}?"
+    else:
+        hint = f"choose one of: {', '.join(CASES)}"
+    raise MinnetError(f"no gradient check named {name!r}; {hint}")
+
+
+def build_case(name, settings, rng):
+    """``(title, forward, backward, wrt)`` of the case ``name`` (any case) with ``settings``.
+
+    Parameters
+    ----------
+    name : str, a key of :data:`CASES`, in any case.
+    settings : :class:`Settings`; a window option set (not None) that the case does not take
+        is a MinnetError, since the case would ignore it.
+    rng : numpy.random.Generator drawing the weights and the input.
+    """
+    name = case_name(name)
+    build = CASES[name]
+    taken = getattr(build, "takes", ())
+    ignored = [option for option in WINDOW if getattr(settings, option) is not None and option not in taken]
+    if ignored:
+        given = ", ".join(f"--{option}" for option in ignored)
+        accepted = f"it takes only {', '.join(f'--{option}' for option in taken)}" if taken else "it has no window"
+        raise MinnetError(f"{name} does not take {given}: {accepted}")
+    return build(settings, rng)

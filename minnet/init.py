@@ -9,16 +9,29 @@ weights are drawn on the CPU, so they are also the same on every device.
 Layers accept an initializer or one of the names in :data:`BY_NAME`.
 """
 
+import numbers
+
 import numpy as np
 
 from minnet.errors import MinnetError
 
 
-def as_rng(seed_or_rng=None):
-    """A ``numpy.random.Generator`` from a seed, a generator, or ``None`` (fresh entropy)."""
+def as_rng(seed_or_rng=None, where=None):
+    """A ``numpy.random.Generator`` from a seed, a generator, or ``None`` (fresh entropy).
+
+    ``seed_or_rng`` is an int (or a sequence of ints) seeding a new generator, a Generator
+    returned as it is, or None; anything else is a MinnetError that starts with ``where``
+    (the function that was given it) when it is given.
+    """
+    start = f"{where}: " if where else ""
     if isinstance(seed_or_rng, np.random.Generator):
         return seed_or_rng
-    return np.random.default_rng(seed_or_rng)
+    if seed_or_rng is not None and not isinstance(seed_or_rng, (numbers.Integral, list, tuple, np.ndarray)):
+        raise MinnetError(f"{start}rng must be an int seed, a numpy.random.Generator or None; got {seed_or_rng!r}")
+    try:
+        return np.random.default_rng(seed_or_rng)
+    except (TypeError, ValueError) as err:
+        raise MinnetError(f"{start}rng must be a seed of non-negative ints: {err}") from None
 
 
 def glorot_uniform(rng, shape, fan_in, fan_out):

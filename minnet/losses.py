@@ -23,6 +23,17 @@ from minnet.backend import to_numpy, xp_of
 from minnet.errors import MinnetError
 from minnet.layers.activations import sigmoid
 
+__all__ = [
+    "bce_with_logits",
+    "bernoulli_cross_entropy",
+    "bernoulli_log_likelihood",
+    "gaussian_kl",
+    "log_softmax",
+    "one_hot",
+    "softmax_cross_entropy",
+    "squared_error",
+]
+
 REDUCTIONS = ("mean", "sum")
 
 
@@ -45,9 +56,10 @@ def _require_same_shape(loss, x, target, names):
 
 
 def squared_error(prediction, target, reduction="mean"):
-    """``L = s * sum (p - t)^2`` with ``s = 1/N`` (mean) or 1 (sum).
+    """``L = s * sum (p - t)^2`` for ``prediction`` p and ``target`` t of one shape, with
+    ``s = 1/N`` (``reduction="mean"``, over all N elements) or 1 (``"sum"``).
 
-    ``dL/dp = 2 s (p - t)``.
+    Returns ``(L, dL/dp)``: ``dL/dp = 2 s (p - t)``, shaped like p.
     """
     _require_same_shape("squared_error", prediction, target, ("prediction", "target"))
     s = _scale("squared_error", prediction, reduction)
@@ -56,10 +68,12 @@ def squared_error(prediction, target, reduction="mean"):
 
 
 def bce_with_logits(logits, targets, reduction="mean"):
-    """Binary cross-entropy of targets ``t`` in [0, 1] under probabilities ``sigmoid(z)``.
+    """Binary cross-entropy of ``targets`` t in [0, 1] under probabilities ``sigmoid(z)`` of
+    ``logits`` z (same shape).
 
     ``L = s * sum [softplus(z) - t z]`` (equal to ``-t log sigmoid(z) - (1-t) log(1 - sigmoid(z))``
-    but finite for any z); ``dL/dz = s (sigmoid(z) - t)``.
+    but finite for any z), ``s`` from ``reduction`` as in :func:`squared_error`. Returns
+    ``(L, dL/dz)`` with ``dL/dz = s (sigmoid(z) - t)``.
     """
     _require_same_shape("bce_with_logits", logits, targets, ("logits", "targets"))
     xp = xp_of(logits)
@@ -69,7 +83,8 @@ def bce_with_logits(logits, targets, reduction="mean"):
 
 
 def log_softmax(logits):
-    """``z_k - log sum_j exp(z_j)`` over the last axis, with the max subtracted first."""
+    """``z_k - log sum_j exp(z_j)`` of ``logits`` z over the last axis, with the max subtracted
+    first; the same shape as z."""
     xp = xp_of(logits)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
@@ -118,7 +133,8 @@ def _require_labels(labels, classes):
 
 
 def one_hot(labels, num_classes, dtype="float32"):
-    """(B,) integer labels -> (B, num_classes) rows of zeros with a one at each label."""
+    """(B,) integer ``labels`` -> (B, ``num_classes``) rows of zeros with a one at each label,
+    of ``dtype``."""
     xp = xp_of(labels)
     out = xp.zeros((labels.shape[0], num_classes), dtype=dtype)
     out[xp.arange(labels.shape[0]), labels] = 1
@@ -142,7 +158,8 @@ def gaussian_kl(mu, logvar):
 
 
 def bernoulli_log_likelihood(logits, x):
-    """``log p(x | z)`` for pixels ``x`` in [0, 1] under Bernoulli(sigmoid(z)), per example.
+    """``log p(x | z)`` for pixels ``x`` in [0, 1] under Bernoulli(sigmoid(z)) of ``logits`` z,
+    per example.
 
     ``log p = (1/B) sum [x z - softplus(z)]`` (the negative of the summed BCE), and
     ``d log p / dz = (x - sigmoid(z)) / B``. This is a quantity to *maximise*; minimise its

@@ -32,6 +32,8 @@ from minnet.errors import MinnetError
 from minnet.layers.base import Layer
 from minnet.speed import kernels
 
+__all__ = ["Adam", "NonFiniteError", "Optimizer", "SGD", "clip_by_global_norm"]
+
 
 class NonFiniteError(MinnetError):
     """A gradient (or loss) became NaN or infinite; the message says where."""
@@ -177,7 +179,8 @@ class Optimizer:
         raise NotImplementedError
 
     def moment(self, buffer, where, shape):
-        """The view of a flat moment ``buffer`` that belongs to one parameter array."""
+        """The view of a flat moment ``buffer`` that belongs to one parameter array: the slice
+        ``where`` of it, reshaped to the parameter's ``shape``."""
         return buffer[where].reshape(shape)
 
     def _require_arrays_unchanged(self):
@@ -203,7 +206,8 @@ class Optimizer:
         return state
 
     def load_state_dict(self, state):
-        """Copy a :meth:`state_dict` back in place; ValueError naming an entry of the wrong shape."""
+        """Copy ``state``, a :meth:`state_dict`, back in place; ValueError naming an entry of the
+        wrong shape."""
         self.steps = int(state["steps"])
         for key, buffer in self.slots().items():
             if state[key].shape != buffer.shape:

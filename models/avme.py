@@ -12,6 +12,12 @@ with ``s_0 = 0`` and zero initial LSTM states; the Bernoulli means of the pixels
 ``sigmoid(s_K)`` (Section 5.1). ``avme-cond`` (Section 4.1, Eqs. 22-28) appends the one-hot
 label y to the inputs of both LSTMs at every step.
 
+The unrolled pass and its back-propagation through time are the recurrent core AVME shares with
+its baseline DRAW (:class:`~minnet.models.recurrent_vae.RecurrentVAE`), with AVME's read
+(:class:`~minnet.layers.canvas.CanvasRead`: the encoder sees ``[x, y]`` and the canvas, not
+DRAW's error image; the data's product with the encoder's weights taken once per batch) and a
+write of one number per pixel (:class:`~minnet.layers.canvas.PixelWrite`).
+
 Choices where the paper is loose, documented here:
 
 * The encoder's "784 input nodes, 400 hidden nodes, and 100 output nodes" are read as: the
@@ -43,11 +49,12 @@ from minnet.backend import xp_of
 from minnet.data import NUM_CLASSES
 from minnet.figures import images as pictures
 from minnet.layers.activations import sigmoid
-from minnet.layers.base import Layer, evaluating
-from minnet.layers.dense import Dense
+from minnet.layers.base import evaluating
+from minnet.layers.canvas import CanvasRead, PixelWrite
 from minnet.layers.recurrent import LSTMCell
 from minnet.losses import bernoulli_cross_entropy, one_hot
 from minnet.models.base import Config, Trainer, option
+from minnet.models.recurrent_vae import RecurrentVAE
 from minnet.models.variational import GaussianLatent, canvas_bias, to_numpy64, validation_bound
 from minnet.optim import Adam
 
@@ -66,103 +73,24 @@ class AVMEConfig(Config):
     hidden: int = option(400, "units of the encoder and decoder LSTMs (paper: 400)", min=1)
 
 
-class AVMENetwork(Layer):
-    """The unrolled model of Eqs. 10-13 as one layer: encoder, latent, decoder and write.
+class AVMENetwork(RecurrentVAE):
+    """The unrolled model of Eqs. 10-13: :class:`~minnet.models.recurrent_vae.RecurrentVAE` with
+    AVME's read, the canvas itself beside the data ``[x, y]``, and a write of one number per pixel.
 
-    ``s, kl, log_ratio = net.forward(x, eps, y)``:
-    ``x`` (B, 784) binary images; ``eps`` (K, B, L) the latent noise of every step; ``y``
-    (B, n_labels) one-hot labels or None; ``s`` (B, 784) the canvas' logits s_K; ``kl`` and
-    ``log_ratio`` (B,) summed over the steps (see :class:`~minnet.models.variational.LatentSample`).
-
-    ``net.backward(gs, gkl)`` with ``gs = dL/ds_K`` (B, 784) and ``gkl = dL/dKL`` (a number or
-    (B,)) back-propagates through time. Going back from step t, the canvas gradient reaches
-    s_{t-1} directly (Eq. 13) and through the encoder's view sigmoid(s_{t-1}); h^D_{t-1} gets
-    the gradients of the write layer at t-1, of the decoder at t and of the encoder at t.
-    No gradient is returned for x or y (they are data).
-
-    The encoder is :class:`~minnet.layers.recurrent.LSTMCell` on ``[sigmoid(s_{t-1}), h^D_{t-1}]``
-    with the product of the data ``[x, y]`` and its rows of weights (``encoder_data``, the same
-    at every step) computed once per batch and added as the cell's ``offset``: the same LSTM
-    as one on ``[x, y, sigmoid(s_{t-1}), h^D_{t-1}]``, with a third fewer multiplications.
-
-    ``pixels`` is the size of a flattened image (784 for MNIST; less in gradient checks).
-
-    ``net.generate(eps, y)`` runs the decoder alone from z_t = eps_t (Eqs. 19-21) and returns
-    the canvases [s_1, ..., s_K].
+    ``canvas, kl, log_ratio = net.forward(x, noise, y)`` with ``x`` (B, P) binary images,
+    ``noise`` (K, B, L) and ``y`` (B, n_labels) one-hot labels or None; ``net.generate(z, y)``
+    runs the decoder alone from z_t (Eqs. 19-21). ``pixels`` is the size P of a flattened image
+    (784 for MNIST; less in gradient checks).
     """
 
-    def __init__(self, hidden, z_dim, steps, n_labels=0, *, pixels=PIXELS, rng=None):
-        super().__init__()
-        self.hidden, self.z_dim, self.steps, self.n_labels = hidden, z_dim, steps, n_labels
-        self.pixels = pixels
-        # The encoder LSTM on [x, y, sigmoid(s_{t-1}), h^D_{t-1}]: the rows of its weights for the
-        # data [x, y], the same at every step, multiply them once per batch (encoder_data).
-        self.encoder_data = Dense(pixels + n_labels, 4 * hidden, bias=False, rng=rng)
-        self.encoder = LSTMCell(pixels + hidden, hidden, rng=rng)
-        self.latent = GaussianLatent(hidden, z_dim, rng=rng)
-        self.decoder = LSTMCell(z_dim + n_labels, hidden, rng=rng)
-        self.write = Dense(hidden, pixels, rng=rng)
-
-    def sublayers(self):
-        return {
-            "encoder_data": self.encoder_data, "encoder": self.encoder, "latent": self.latent,
-            "decoder": self.decoder, "write": self.write,
-        }  # fmt: skip
-
-    def forward(self, x, eps, y=None):
-        xp = xp_of(x)
-        labels = [] if y is None else [y]
-        canvas = xp.zeros((len(x), self.pixels), dtype=x.dtype)  # s_0
-        h_decoder = xp.zeros((len(x), self.hidden), dtype=x.dtype)
-        encoder_state = decoder_state = None
-        data_gates = self.encoder_data(xp.concatenate([x, *labels], axis=1))  # [x, y] V, once
-        kl = log_ratio = 0
-        for t in range(self.steps):
-            seen = sigmoid(canvas)
-            encoder_in = xp.concatenate([seen, h_decoder], axis=1)
-            encoder_state = self.encoder(encoder_in, encoder_state, offset=data_gates)  # Eq. 10
-            latent = self.latent(encoder_state[0], eps[t])  # Eq. 11
-            decoder_state = self.decoder(xp.concatenate([latent.z, *labels], axis=1), decoder_state)  # Eq. 12
-            h_decoder = decoder_state[0]
-            canvas = canvas + self.write(h_decoder)  # Eq. 13
-            kl, log_ratio = kl + latent.kl, log_ratio + latent.log_ratio
-            if self.training:
-                self.push(seen)
-        return canvas, kl, log_ratio
-
-    def backward(self, gs, gkl):
-        g_h_decoder = g_c_decoder = g_h_encoder = g_c_encoder = None  # sent back from step t + 1
-        g_data_gates = 0
-        for _ in range(self.steps):
-            (seen,) = self.pop()
-            g_h = self.write.backward(gs)
-            if g_h_decoder is not None:
-                g_h = g_h + g_h_decoder
-            g_decoder_in, (g_h_decoder, g_c_decoder) = self.decoder.backward(g_h, g_c_decoder)
-            g_h = self.latent.backward(g_decoder_in[:, : self.z_dim], gkl)
-            if g_h_encoder is not None:
-                g_h = g_h + g_h_encoder
-            g_encoder_in, (g_h_encoder, g_c_encoder) = self.encoder.backward(g_h, g_c_encoder)
-            g_data_gates = g_data_gates + self.encoder.gate_grad
-            g_seen = g_encoder_in[:, : self.pixels]
-            gs = gs + g_seen * seen * (1 - seen)  # s_{t-1} reaches s_t and sigmoid(s_{t-1})
-            g_h_decoder = g_h_decoder + g_encoder_in[:, self.pixels :]
-        self.encoder_data.backward(g_data_gates)  # dV = [x, y]^T sum_t da_t
-
-    def generate(self, eps, y=None):
-        xp = xp_of(eps)
-        labels = [] if y is None else [y]
-        canvas = xp.zeros((eps.shape[1], self.pixels), dtype=eps.dtype)
-        decoder_state, canvases = None, []
-        with evaluating(self.decoder, self.write):
-            for t in range(self.steps):
-                decoder_state = self.decoder(xp.concatenate([eps[t], *labels], axis=1), decoder_state)
-                canvas = canvas + self.write(decoder_state[0])
-                canvases.append(canvas)
-        return canvases
-
-    def __repr__(self):
-        return f"AVMENetwork(hidden={self.hidden}, z={self.z_dim}, K={self.steps}, labels={self.n_labels})"
+    def __init__(self, hidden, z_size, steps, n_labels=0, *, pixels=PIXELS, rng=None):
+        # the layers in the order their initial weights are drawn
+        read = CanvasRead(pixels, 4 * hidden, n_labels=n_labels, rng=rng)  # [x, y, sigmoid(s_{t-1})]
+        encoder = LSTMCell(read.n_out + hidden, hidden, rng=rng)  # Eq. 10
+        posterior = GaussianLatent(hidden, z_size, rng=rng)  # q(z_t | h^E_t), Eq. 11
+        decoder = LSTMCell(z_size + n_labels, hidden, rng=rng)  # Eq. 12
+        write = PixelWrite(hidden, pixels, rng=rng)  # Eq. 13
+        super().__init__(read, encoder, posterior, decoder, write, steps)
 
 
 class AVME(Trainer):
@@ -173,28 +101,34 @@ class AVME(Trainer):
     data_split = "train"
     binarize = "static"
     epoch_curves = {"validation-bound.png": ["val_nll_bound", "val_reconstruction_nll", "loss"]}
+    model_format = 2
+    model_format_change = "its layers took the recurrent core's names: latent is posterior, write is write_pixels"
 
     def __init__(self, config, rng):
         super().__init__(config, rng)
         n_labels = NUM_CLASSES if self.conditional else 0
-        self.network = AVMENetwork(config.hidden, config.z_dim, config.steps, n_labels, rng=rng)
-        self.networks = {"avme": self.network}
-        self.optimizers = {"avme": Adam(self.network, lr=config.lr)}
+        self.net = AVMENetwork(config.hidden, config.z_dim, config.steps, n_labels, rng=rng)
+        self.networks = {"avme": self.net}
+        self.optimizers = {"avme": Adam(self.net, lr=config.lr)}
 
     def prepare(self, dataset):
         """Start the canvas at the data's mean: the write layer's bias b = logit(mean image) / K,
         so that before training s_K = K b gives every pixel its mean intensity
         (:func:`~minnet.models.variational.canvas_bias`; not in the paper)."""
-        self.network.write.params["b"][...] = self.to_device(canvas_bias(dataset, self.config.steps))
+        self.net.write.write_pixels.params["b"][...] = self.to_device(canvas_bias(dataset, self.config.steps))
+
+    def noise(self, batch, rng=None):
+        """The posterior's noise of every step, (K, batch, L)."""
+        return self.normal((self.config.steps, batch, self.config.z_dim), rng)
 
     # -- training: the negative ELBO of the batch --------------------------------------------------
     def train_step(self, images, labels, indices=None):
         x, y = self._inputs(images, labels)
-        eps = self.batch_normal((self.config.steps, len(x), self.config.z_dim), axis=1)
-        canvas, kl, _ = self.network.forward(x, eps, y)
+        eps = self.batch_normal((self.config.steps, len(x), self.config.z_dim), axis=1)  # for the global batch
+        canvas, kl, _ = self.net.forward(x, eps, y)
         reconstruction, g_canvas = bernoulli_cross_entropy(canvas, x)
         batch = len(x)
-        self.network.backward(g_canvas / batch, 1.0 / batch)
+        self.net.backward(g_canvas / batch, 1.0 / batch)
         self.optimizers["avme"].step()
         reconstruction, kl = float(reconstruction.mean()), float(kl.mean())
         return {"loss": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
@@ -212,9 +146,8 @@ class AVME(Trainer):
 
         ``avme-cond`` needs ``labels`` (N,) and bounds -log p(x | y)."""
         x, y = self._inputs(images, labels)
-        eps = self.normal((self.config.steps, len(x), self.config.z_dim), rng)
-        with evaluating(self.network):
-            canvas, kl, _ = self.network.forward(x, eps, y)
+        with evaluating(self.net):
+            canvas, kl, _ = self.net.forward(x, self.noise(len(x), rng), y)
         reconstruction, _ = bernoulli_cross_entropy(canvas, x)
         return {"reconstruction": to_numpy64(reconstruction), "kl": to_numpy64(kl)}
 
@@ -223,9 +156,8 @@ class AVME(Trainer):
         images = np.repeat(images, k, axis=0)
         labels = None if labels is None else np.repeat(labels, k)
         x, y = self._inputs(images, labels)
-        eps = self.normal((self.config.steps, len(x), self.config.z_dim), rng)
-        with evaluating(self.network):
-            canvas, _, log_ratio = self.network.forward(x, eps, y)
+        with evaluating(self.net):
+            canvas, _, log_ratio = self.net.forward(x, self.noise(len(x), rng), y)
         reconstruction, _ = bernoulli_cross_entropy(canvas, x)
         return to_numpy64(log_ratio - reconstruction).reshape(-1, k)
 
@@ -234,14 +166,15 @@ class AVME(Trainer):
         """The Bernoulli means sigmoid(s_t) after every step: NumPy (K, n, 28, 28).
 
         Sample i's noise is row i of an (n, K, L) draw, so it does not depend on n."""
-        eps = self.normal((n, self.config.steps, self.config.z_dim), rng).transpose(1, 0, 2)
+        z = self.normal((n, self.config.steps, self.config.z_dim), rng).transpose(1, 0, 2)
         y = None
         if self.conditional:
             if labels is None:
                 labels = np.arange(n) % NUM_CLASSES
-            y = one_hot(xp_of(eps).asarray(labels), NUM_CLASSES, dtype=eps.dtype)
-        steps = [sigmoid(s) for s in self.network.generate(eps, y)]
-        return np.stack([to_numpy64(s).astype(np.float32).reshape(n, 28, 28) for s in steps])
+            y = one_hot(xp_of(z).asarray(labels), NUM_CLASSES, dtype=z.dtype)
+        trace = []  # (s_t, windows) after every step
+        self.net.generate(z, y, trace=trace)
+        return np.stack([to_numpy64(sigmoid(s)).astype(np.float32).reshape(n, 28, 28) for s, _, _ in trace])
 
     def sample(self, n, labels=None, rng=None, size=None):
         return self.canvases(n, labels, rng)[-1]

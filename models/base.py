@@ -11,6 +11,9 @@ through this interface alone::
     images = trainer.sample(n, labels=None, rng=None)  # numpy (n, 28, 28) in [0, 1]
     arrays = trainer.state(); trainer.load_state(arrays)
 
+A learner gets a trainer from :func:`minnet.models.build` (a fresh one) or
+:func:`minnet.models.load` (a saved run) and draws digits with :meth:`Trainer.sample`.
+
 ``indices`` are the positions of the batch's images in the training set. Models that keep
 state per training image (CSGM's latent code L, ABP's Z) hold it in ``trainer.per_example``:
 one array per name, indexed by that position, saved in the checkpoint with the weights, so a
@@ -25,12 +28,17 @@ each given its share of the batch, draw what one process would.
 """
 
 import dataclasses
+import functools
 import json
+import numbers
 
 import numpy as np
 
 from minnet import backend
+from minnet.data import NUM_CLASSES
 from minnet.distributed.batch import own_rows, whole_shape
+from minnet.errors import MinnetError
+from minnet.init import as_rng
 
 PER_EXAMPLE = "per_example"  # checkpoint prefix of the per-image arrays
 
@@ -90,6 +98,11 @@ class Trainer:
         saved with every checkpoint, and one line on what its last increase changed. Raise it when
         a change would make earlier checkpoints load into a different model without an error
         (a new meaning for an input, say): :func:`minnet.models.restore` then refuses them.
+
+    Every subclass's ``__init__`` and ``sample`` are wrapped once, when the subclass is defined
+    (:meth:`__init_subclass__`): ``rng`` may be an int seed, a ``numpy.random.Generator`` or
+    None wherever a trainer takes one, and ``sample`` refuses a bad ``n`` or bad ``labels`` in
+    one line, so no model repeats those checks.
     """
 
     name = ""
@@ -106,7 +119,16 @@ class Trainer:
     model_format = 1
     model_format_change = ""
 
+    def __init_subclass__(cls, **kwargs):
+        """Wrap the subclass's own ``__init__`` and ``sample`` (see the class docstring)."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):
+            cls.__init__ = _seeded_init(cls.__init__)
+        if "sample" in vars(cls):
+            cls.sample = _checked_sample(cls.sample)
+
     def __init__(self, config, rng):
+        """``config``: the model's Config; ``rng``: an int seed, a numpy Generator or None."""
         self.config = config
         self.rng = rng
         self.networks = {}
@@ -132,10 +154,35 @@ class Trainer:
         return {}
 
     def sample(self, n, labels=None, rng=None, size=None):
+        """Draw ``n`` digits from the trained model, in inference mode.
+
+        Parameters
+        ----------
+        n : int, at least 1: the number of images.
+        labels : None, or n digits 0-9 (a list or an int array (n,)) for a conditional model
+            (``trainer.conditional``): image ``i`` then shows digit ``labels[i]``. Models that
+            need them (the conditional GANs) refuse None; an unconditional model refuses labels.
+        rng : an int seed, a ``numpy.random.Generator`` or None: where the noise comes from. The
+            same seed gives the same images; None leaves it to the model (fresh noise, or the
+            trainer's own generator).
+        size : the side in pixels, for models that render at any resolution
+            (``trainer.any_resolution``); others take None.
+
+        Returns
+        -------
+        NumPy float32 array (n, 28, 28) (or (n, size, size)) of pixel intensities in [0, 1],
+        on the CPU whatever the device: ready for :func:`minnet.figures.images.save_grid`. This
+        is not what a model's networks give: a GAN's generator ``trainer.G`` maps noise to
+        (n, 1, 28, 28) in [-1, 1] (a tanh), which ``sample`` reshapes and maps to (x + 1) / 2.
+
+        Raises MinnetError for an ``n`` that is not a positive int, labels of the wrong length
+        or outside 0-9, or an ``rng`` that is not a seed or a Generator.
+        """
         raise NotImplementedError
 
     def diagnostics(self, images, labels):
-        """Extra values logged with the running losses every few steps (default none)."""
+        """Extra values logged with the running losses every few steps: ``{name: float}`` (default
+        none), computed on a training batch (``images`` (B, 28, 28), ``labels`` (B,))."""
         return {}
 
     def num_parameters(self):
@@ -158,25 +205,66 @@ class Trainer:
         """Restore from :meth:`state`'s arrays; raises KeyError/ValueError naming a bad entry."""
         for net_name, net in self.networks.items():
             prefix = f"{net_name}/"
-            net.load_state_dict({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+            net.load_state_dict({k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
         for opt_name, opt in self.optimizers.items():
             prefix = f"{opt_name}.opt/"
-            opt.load_state_dict({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+            opt.load_state_dict({k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
         prefix = f"{PER_EXAMPLE}/"
-        self.per_example = {k[len(prefix):]: backend.to_device(v) for k, v in arrays.items() if k.startswith(prefix)}
+        self.per_example = {k[len(prefix) :]: backend.to_device(v) for k, v in arrays.items() if k.startswith(prefix)}
         self.rng.bit_generator.state = json.loads(bytes(arrays["rng"]).decode())
 
     # -- helpers for subclasses -------------------------------------------------------
     def to_device(self, array):
-        """A NumPy batch moved to the current backend's device (and dtype float32)."""
+        """``array`` (NumPy, any shape) as float32 on the current backend's device."""
         return backend.to_device(np.asarray(array, dtype=np.float32))
 
     def normal(self, shape, rng=None):
-        """Standard normal noise drawn on the CPU from ``rng`` (default: the trainer's)."""
-        return self.to_device((rng or self.rng).standard_normal(shape, dtype=np.float32))
+        """Standard normal noise of ``shape``, float32 on the device, drawn on the CPU from ``rng``
+        (a Generator; default: the trainer's)."""
+        rng = self.rng if rng is None else as_rng(rng, "normal")
+        return self.to_device(rng.standard_normal(shape, dtype=np.float32))
 
     def batch_normal(self, shape, axis=0):
         """Noise for this rank's images of a training batch, ``shape`` with the images on axis
         ``axis``: drawn from the trainer's generator for the whole global batch, of which this
         rank keeps its rows (:mod:`minnet.distributed.batch`). One process: ``normal(shape)``."""
         return self.to_device(own_rows(self.rng.standard_normal(whole_shape(shape, axis), dtype=np.float32), axis))
+
+
+def _seeded_init(init):
+    """``init`` with its ``rng`` argument made a Generator first (an int is a seed)."""
+
+    @functools.wraps(init)
+    def seeded(self, config, rng=None, *args, **kwargs):
+        init(self, config, as_rng(rng, f"{type(self).__name__}()"), *args, **kwargs)
+
+    return seeded
+
+
+def _checked_sample(sample):
+    """``sample`` with ``n``, ``labels`` and ``rng`` checked and ``rng`` made a Generator."""
+
+    @functools.wraps(sample)
+    def checked(self, n, labels=None, rng=None, **options):
+        where = f"{self.name or type(self).__name__}.sample"
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+            raise MinnetError(f"{where}: n must be a whole number of images, at least 1; got {n!r}")
+        if labels is not None:
+            labels = _checked_labels(where, labels, n, self.conditional)
+        return sample(self, int(n), labels, None if rng is None else as_rng(rng, where), **options)
+
+    return checked
+
+
+def _checked_labels(where, labels, n, conditional):
+    """``labels`` as an int64 NumPy array (n,) of digits 0-9, or a MinnetError saying what is wrong."""
+    if not conditional:
+        raise MinnetError(f"{where}: this model is not conditional and takes no labels")
+    labels = np.asarray(backend.to_numpy(labels) if hasattr(labels, "__cuda_array_interface__") else labels)
+    if labels.shape != (n,):
+        raise MinnetError(f"{where}: labels must be one label per image, shape ({n},); got shape {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise MinnetError(f"{where}: labels must be integers 0-{NUM_CLASSES - 1}; got {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+        raise MinnetError(f"{where}: labels must be digits 0-{NUM_CLASSES - 1}; got {labels.min()}..{labels.max()}")
+    return labels.astype(np.int64)

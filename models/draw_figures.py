@@ -35,7 +35,7 @@ def draw_figures(trainer, run_dir, data_dir=None):
     trace = []
     net.generate(trainer.noise(ROWS, rng), trace=trace)
     save_steps(f"{run_dir}/generation.png", trace)
-    if net.attention:
+    if trainer.config.attention:
         images = load_mnist("validation", data_dir=data_dir, binarize="static").images[:ROWS]
         x = trainer.to_device(images).reshape(ROWS, SIDE * SIDE)
         trace = []
@@ -53,7 +53,7 @@ def save_steps(path, trace, originals=None):
     """One row per image, one column per shown step: sigmoid(c_t) with its windows drawn on it.
 
     ``trace``: per step ``(c_t (B, 784), read window or None, write window or None)``, a window
-    being ``(gX, gY, delta, N)`` with (B,) arrays (see ``DRAWNetwork.windows``).
+    being ``(gX, gY, delta, N)`` with (B,) arrays (see ``window`` in :mod:`minnet.layers.attention`).
     ``originals`` (B, 28, 28), when given, fill a first column headed "x".
     """
     columns = [("x", np.asarray(originals), None, None)] if originals is not None else []

@@ -18,6 +18,9 @@ Each step (Goodfellow et al. 2014, Algorithm 1, with k = 1):
    through D into G; D's backward there computes the input gradient only (D's weights are
    not updated by the G step).
 
+With ``g_average`` set, samples come from an exponential moving average of G's weights,
+updated after each step's G updates (:mod:`minnet.models.ema`), rather than from G itself.
+
 D ends either in one logit (``CE`` is binary cross-entropy of its sigmoid, as in paper 003)
 or in two nodes ``[generated, real]`` under a softmax (paper 004); both are supported.
 
@@ -38,8 +41,10 @@ from minnet.layers.activations import sigmoid, softmax
 from minnet.layers.base import evaluating, input_gradients_only
 from minnet.layers.dropout import Dropout
 from minnet.models.base import Config, Trainer, option
+from minnet.models.ema import WeightAverage
 from minnet.optim import Adam
 
+G_AVERAGE = "G_average"  # checkpoint prefix of the moving average of G's weights
 HELD_OUT_NOISE = 256  # the fixed noise batch on which D's confidence is tracked (004, Fig. 2)
 
 
@@ -57,6 +62,9 @@ class GANConfig(Config):
     )
     real_label: float = option(1.0, "D's target for real images (0.9: one-sided label smoothing)", min=0.5, max=1.0)
     g_steps: int = option(1, "G updates per D update, on the same noise", min=1)
+    g_average: float = option(
+        0.0, "decay of the moving average of G's weights that samples come from (0: from G itself)", min=0.0, max=0.9999
+    )
 
 
 def with_dropout(layers, p, rng, batch_axis=0):
@@ -89,7 +97,19 @@ def discriminator_loss(logits, real_target):
 
 
 class GANTrainer(Trainer):
-    """Alternating D and G updates with Adam; see the module docstring."""
+    """Alternating D and G updates with Adam; see the module docstring.
+
+    Attributes
+    ----------
+    G : Layer
+        The generator: noise z (B, z_dim), with the one-hot label (B, 10) appended for a
+        conditional model, -> images (B, 1, 28, 28) in [-1, 1] (its last layer is a tanh).
+        That is not what :meth:`sample` returns: it runs G in evaluation mode and gives NumPy
+        (n, 28, 28) in [0, 1], (x + 1) / 2, as every trainer's ``sample`` does.
+    D : Layer
+        The discriminator: images (B, 1, 28, 28) in [-1, 1] (and, if conditional, the labels)
+        -> its logits of "real".
+    """
 
     Config = GANConfig
     curves = {
@@ -104,6 +124,7 @@ class GANTrainer(Trainer):
         clip = config.clip_norm or None
         adam = {"lr": config.lr, "beta1": config.beta1, "beta2": config.beta2, "clip_norm": clip}
         self.optimizers = {"G": Adam(self.G, **adam), "D": Adam(self.D, **adam)}
+        self.G_average = WeightAverage(self.G, config.g_average) if config.g_average else None
         held_out_rng = np.random.default_rng(rng.integers(2**32))
         self.held_out_z = self.noise(HELD_OUT_NOISE, held_out_rng)
         self.held_out_labels = np.arange(HELD_OUT_NOISE) % NUM_CLASSES
@@ -127,11 +148,13 @@ class GANTrainer(Trainer):
     def one_hot(self, labels):
         return self.to_device(np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels)])
 
-    def generate(self, z, onehot):
-        """G([z, y]) for conditional models, G(z) otherwise: images (B, 1, 28, 28) in [-1, 1]."""
+    def generate(self, z, onehot, G=None):
+        """G([z, y]) for conditional models, G(z) otherwise: images (B, 1, 28, 28) in [-1, 1].
+
+        ``G``: another generator to use (the weight average), default the trained one."""
         if onehot is not None:
             z = backend.xp_of(z).concatenate([z, onehot], axis=1)
-        return self.G.forward(z)
+        return (self.G if G is None else G).forward(z)
 
     def discriminate(self, images, onehot):
         """D's logits for ``images``; a conditional D also takes the labels ``onehot`` (B, 10)."""
@@ -172,6 +195,8 @@ class GANTrainer(Trainer):
         # G steps: through the updated D, on the same z (the first reuses the batch made above).
         for step in range(self.config.g_steps):
             loss_g = self.generator_step(fake if step == 0 else self.generate(z, onehot), onehot)
+        if self.G_average is not None:
+            self.G_average.update()
 
         return {
             "d_loss": float(loss_real + loss_fake),
@@ -208,13 +233,28 @@ class GANTrainer(Trainer):
             logits = self.discriminate(self.generate(self.held_out_z, onehot), onehot)
         return {"d_fake_held_out": float(real_probability(logits).mean())}
 
+    # -- state: the trainer's, and G's weight average -----------------------------------
+    def state(self):
+        arrays = super().state()
+        if self.G_average is not None:
+            arrays.update({f"{G_AVERAGE}/{k}": v for k, v in self.G_average.state_dict().items()})
+        return arrays
+
+    def load_state(self, arrays):
+        super().load_state(arrays)
+        if self.G_average is not None:
+            prefix = f"{G_AVERAGE}/"
+            self.G_average.load_state_dict({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+
     # -- sampling ---------------------------------------------------------------------
     def sample(self, n, labels=None, rng=None, size=None):
-        """``n`` images (n, 28, 28) in [0, 1] from G in evaluation mode; ``labels`` for conditional models."""
+        """``n`` images (n, 28, 28) in [0, 1] from G (or its weight average) in evaluation mode;
+        ``labels`` for conditional models."""
         if self.conditional and (labels is None or len(labels) != n):
             raise MinnetError(f"{self.name} is conditional: sample needs one label per image ({n})")
         z = self.noise(n, rng or np.random.default_rng())
         onehot = self.one_hot(labels) if self.conditional else None
-        with evaluating(self.G):
-            images = self.generate(z, onehot)
+        sampler = self.G if self.G_average is None else self.G_average.network
+        with evaluating(sampler):
+            images = self.generate(z, onehot, G=sampler)
         return np.clip((to_numpy(images).reshape(n, 28, 28) + 1) / 2, 0, 1)

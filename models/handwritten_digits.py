@@ -37,6 +37,25 @@ the label given to both networks as the paper says:
     Measured after 2 epochs on the full set, seed 0: the fraction of 2,000 samples that the
     MNIST classifier reads as the asked digit, for 1, 2 and 4 G steps, was 0.91, 0.96 and 0.99
     with the matching-aware D, and 0.77, 0.84 and 0.95 without it (0.93 with 3 and 5 steps).
+
+    Samples come from a moving average of G's weights over about the last 500 steps
+    (``--g-average 0.998``; :mod:`minnet.models.ema`); ``--g-average 0`` samples G itself.
+    Training is the same either way. Measured on the README's first command (``--channels 16``,
+    the 30,000 bundled digits, one thread), ``minnet eval`` of 10,000 samples, seeds 0 / 1:
+
+        epochs  sampled from      FID           asked digit
+        3       G itself          33.8 / 31.7   0.913 / 0.916
+        3       average 0.995     23.4 / 22.5   0.963 / 0.971
+        3       average 0.998     25.8 / 27.9   0.974 / 0.977
+        4       G itself          22.4 / 25.6   0.952 / 0.943
+        4       average 0.995     15.1 / 14.6   0.977 / 0.978
+        4       average 0.998     15.9 / 16.1   0.981 / 0.985
+        4       average 0.999     18.1 / 19.2   0.984 / 0.986
+        5       G itself          21.0 / 15.5   0.948 / 0.957
+        5       average 0.998     11.1 / 10.5   0.991 / 0.989
+
+    0.998 rather than 0.995 for the digit read right more often at about the same FID, and for
+    long runs (the full 100 epochs are 47,000 steps, where 500 steps are one epoch).
 """
 
 import dataclasses
@@ -106,6 +125,10 @@ class CDCGANConfig(HandwrittenDigitsConfig):
     matching_aware: bool = option(
         True, "D also learns to call real images under wrong labels fake (Reed et al. 2016; not in the paper)"
     )
+    g_average: float = option(
+        0.998, "decay of the moving average of G's weights that samples come from (0: from G itself; not in the paper)",
+        min=0.0, max=0.9999,
+    )
 
 
 class CDCGAN(GANTrainer):
@@ -114,6 +137,8 @@ class CDCGAN(GANTrainer):
     description = "conditional DCGAN: the digit label goes to both G and D"
     Config = CDCGANConfig
     conditional = True
+    model_format = 2
+    model_format_change = "format 2 samples from the moving average of G's weights, which the checkpoint holds"
 
     def matching_aware(self):
         return self.config.matching_aware

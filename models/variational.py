@@ -1,6 +1,6 @@
 """What recurrent variational models of binary MNIST share (AVME, paper 001, and its baseline
-DRAW): the Gaussian latent step, the canvas' starting bias, and the honest evaluation of their
-likelihoods.
+DRAW) besides their unrolled core (:mod:`minnet.models.recurrent_vae`): the Gaussian latent
+step, the canvas' starting bias, and the honest evaluation of their likelihoods.
 
 The latent step
 ---------------
@@ -97,13 +97,9 @@ class GaussianLatent(Layer):
         dL/dh         = [dL/dmu, dL/dlog sigma] W^T      (and dW, db, by the Dense layer)
 
     The Dense layer's weights and bias start at zero, so q(z | h) starts as the prior N(0, I)
-    whatever h is: KL 0, and z pure noise until the weights learn to say something. Neither
-    paper gives an initialisation. With Glorot weights instead, the first steps' posteriors sit
-    far from the prior (KL summed over the steps: 73 nats per image over DRAW's first 20 steps),
-    and the first updates go to shrinking that: ``draw --no-attention`` (batch 100, Adam 1e-3,
-    seed 0) averaged 150.7 nats per image over steps 51-100 and 135.0 over steps 101-150 from
-    Glorot weights, 134.9 and 125.5 from zeros; ``draw`` with attention did about the same
-    either way (176.2 and 175.1 over steps 101-120).
+    whatever h is: KL 0, and z pure noise until the weights learn to say something (neither
+    paper gives an initialisation; measured against Glorot weights in "Starting the posterior
+    at the prior", docs/models/draw-lab-notes.md).
 
     Parameters
     ----------

@@ -66,7 +66,11 @@ def test_conditional_accuracy_of_real_digits_is_the_classifiers_accuracy(setting
     classifier, pool, context, _ = setting
     values = metrics.evaluate(pool, context)
     images, labels = context.samples(pool)
-    assert values["conditional_accuracy"] == classifier.accuracy(images, labels)
+    # evaluate classifies in batches of 150, accuracy in batches of 500: float32 logits that may
+    # differ in the last bit, so an image on the fence between two digits may go either way. The
+    # tolerance lets one image (1/300) do so; labels misaligned with the images would cost ~0.9.
+    one_image = 1 / N_SAMPLES
+    assert values["conditional_accuracy"] == pytest.approx(classifier.accuracy(images, labels), abs=1.5 * one_image)
     assert values["conditional_accuracy"] > 0.97
 
 

@@ -57,6 +57,21 @@ def _integer(environ, name):
     return int(value) if value.strip().isdigit() else None
 
 
+THREAD_VARIABLES = ("MINNET_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def share_cores(environ):
+    """Give each of the processes a launcher put on this machine its share of the cores: set
+    ``OPENBLAS_NUM_THREADS`` and ``MINNET_NUM_THREADS`` in ``environ`` to
+    :func:`threads_per_process`, unless the user set a thread count (as torchrun does). Called by
+    ``import minnet``, before NumPy loads OpenBLAS."""
+    if any(environ.get(name) for name in THREAD_VARIABLES):
+        return
+    threads = threads_per_process(environ)
+    if threads is not None:
+        environ["OPENBLAS_NUM_THREADS"] = environ["MINNET_NUM_THREADS"] = str(threads)
+
+
 def threads_per_process(environ=None, cpus=None):
     """CPU threads for each of the processes a launcher put on this machine: the CPUs shared
     out among them (at least 1), or None when not launched or the launcher does not say how

@@ -45,6 +45,7 @@ from minnet.backend import to_numpy
 from minnet.data import NUM_CLASSES
 from minnet.errors import MinnetError
 from minnet.evaluation.frechet import feature_statistics, frechet_distance
+from minnet.init import as_rng
 
 DEFAULT_SAMPLES = 10_000
 DEFAULT_BATCH_SIZE = 500
@@ -281,10 +282,12 @@ class EvaluationContext:
 def draw_samples(trainer, n, labels, rng, batch_size=DEFAULT_BATCH_SIZE, **options):
     """``n`` samples of ``trainer`` as one NumPy array, drawn ``batch_size`` at a time.
 
-    ``labels`` (n,) are the digits asked for (None for an unconditional trainer); ``rng``
-    draws the noise; ``options`` go to ``trainer.sample``. Drawing in batches bounds the
-    memory the networks need, however many samples are asked for.
+    ``labels`` (n,) are the digits asked for (None for an unconditional trainer); ``rng`` (a
+    Generator or an int seed) draws the noise of every batch in turn; ``options`` go to
+    ``trainer.sample``. Drawing in batches bounds the memory the networks need, however many
+    samples are asked for.
     """
+    rng = None if rng is None else as_rng(rng, "draw_samples")
     batches = []
     for start in range(0, n, batch_size):
         count = min(batch_size, n - start)

@@ -3,9 +3,11 @@
 ==============  =====================================================================
 file            layers
 ==============  =====================================================================
-base.py         Layer (the contract), Sequential
+base.py         Layer (the contract), Sequential, evaluating, input_gradients_only
 dense.py        Dense
-attention.py    Filterbank, Read, Write (DRAW's Gaussian attention)
+attention.py    Filterbank, Read, Write (DRAW's Gaussian attention), and the read/write pair
+                AttentionRead, AttentionWrite made of them
+canvas.py       PixelRead, CanvasRead, PixelWrite: read/write pairs without attention
 activations.py  ReLU, LeakyReLU, Tanh, Sigmoid, Softmax
 conv.py         Conv2d, Deconv2d (transposed convolution); im2col.py does the lowering
 conditional.py  LabelledConv2d (a Conv2d over an image stacked with constant label maps)
@@ -18,8 +20,9 @@ shape.py        Flatten, Reshape, Concat
 """
 
 from minnet.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from minnet.layers.attention import Filterbank, Read, Write
-from minnet.layers.base import Layer, Sequential, input_gradients_only
+from minnet.layers.attention import AttentionRead, AttentionWrite, Filterbank, Read, Write
+from minnet.layers.base import Layer, Sequential, evaluating, input_gradients_only
+from minnet.layers.canvas import CanvasRead, PixelRead, PixelWrite
 from minnet.layers.conditional import LabelledConv2d
 from minnet.layers.conv import Conv2d, Deconv2d
 from minnet.layers.dense import Dense
@@ -31,7 +34,10 @@ from minnet.layers.shape import Concat, Flatten, Reshape
 
 __all__ = [
     "LSTM",
+    "AttentionRead",
+    "AttentionWrite",
     "BatchNorm",
+    "CanvasRead",
     "Concat",
     "Conv2d",
     "Deconv2d",
@@ -44,6 +50,8 @@ __all__ = [
     "Layer",
     "LeakyReLU",
     "MaxPool2d",
+    "PixelRead",
+    "PixelWrite",
     "ReLU",
     "Read",
     "Reshape",
@@ -52,5 +60,6 @@ __all__ = [
     "Softmax",
     "Tanh",
     "Write",
+    "evaluating",
     "input_gradients_only",
 ]

@@ -31,13 +31,27 @@ Three layers, each with a hand-written backward:
 
 All products are batched matrix products (``matmul`` over the batch axis), with one small
 N x H or N x W matrix per image.
+
+And DRAW's read/write pair with attention, made of them (the contract of
+:mod:`minnet.layers.canvas`, where the pair without attention is):
+
+* :class:`AttentionRead`: ``(x, seen, h) -> gamma [F_Y x F_X^T, F_Y x^ F_X^T]`` (B, 2N^2), the
+  image and the error image ``x^ = x - seen`` (Eqs. 3, 27) through a window placed by h;
+* :class:`AttentionWrite`: ``h -> 1/gamma^ F^_Y^T w F^_X`` (B, H W), a patch w (N x N) and its
+  window, both from h (Eqs. 28-29).
+
+Each window's five parameters come from h through a Dense layer (Eq. 21) made by
+:func:`window_layer`: zero weights, and a bias that tiles the image (:func:`initial_window`), so
+every image starts with the same windows and h moves them once learning finds that useful.
 """
 
 import math
 
-from minnet.backend import xp_of
+from minnet.backend import to_numpy, xp_of
 from minnet.errors import MinnetError
-from minnet.layers.base import Layer
+from minnet.layers.base import Layer, evaluating
+from minnet.layers.canvas import ReadPair, WritePair
+from minnet.layers.dense import Dense
 
 N_PARAMS = 5  # (g~X, g~Y, log sigma^2, log delta~, log gamma), Eq. 21
 
@@ -105,10 +119,14 @@ class Filterbank(Layer):
         return g_x, g_y, delta, sigma2, gamma
 
     def offsets(self, xp, dtype):
-        """i - N/2 - 0.5 for i = 1..N (Eqs. 19-20): the filters' places in strides from the centre."""
+        """i - N/2 - 0.5 for i = 1..N (Eqs. 19-20): the filters' places in strides from the centre.
+
+        An array (N,) of ``xp`` (numpy or cupy) in ``dtype``.
+        """
         return xp.arange(1, self.n + 1, dtype=dtype) - self.n / 2 - 0.5
 
     def forward(self, p):
+        """``(F_X, F_Y, gamma)`` from the attention parameters ``p (B, 5)`` (see the class docstring)."""
         if p.ndim != 2 or p.shape[1] != N_PARAMS:
             raise MinnetError(f"the filterbank takes ({N_PARAMS},) numbers per image, got shape {p.shape}")
         xp = xp_of(p)
@@ -174,6 +192,7 @@ class Read(Layer):
     """
 
     def forward(self, inputs):
+        """The glimpse ``y (B, C, N, N)`` from ``inputs = [x, F_X, F_Y, gamma]`` (see the class docstring)."""
         x, f_x, f_y, gamma = inputs
         rows = f_y[:, None] @ x  # F_Y x: (B, C, N, W)
         cols = x @ f_x[:, None].swapaxes(2, 3)  # x F_X^T: (B, C, H, N)
@@ -205,6 +224,7 @@ class Write(Layer):
     """
 
     def forward(self, inputs):
+        """The painted image ``y (B, H, W)`` from ``inputs = [w, F_X, F_Y, gamma]`` (see the class docstring)."""
         w, f_x, f_y, gamma = inputs
         w_fx = w @ f_x  # w F_X: (B, N, W)
         fy_w = f_y.swapaxes(1, 2) @ w  # F_Y^T w: (B, H, N)
@@ -235,3 +255,126 @@ def initial_window(n, height, width, gamma=1.0):
     check_window(n, height, width)
     delta = max(height, width) / n
     return [0.0, 0.0, 2 * math.log(delta / 2), math.log(delta / stride_scale(n, height, width)), math.log(gamma)]
+
+
+def window_layer(n_hidden, n, height, width, gamma):
+    """The Dense layer emitting the 5 window parameters from h (B, n_hidden) (Eq. 21): zero
+    weights, and the bias of :func:`initial_window` with intensity ``gamma``."""
+    layer = Dense(n_hidden, N_PARAMS, init="zeros")
+    layer.params["b"][...] = xp_of(layer.params["b"]).asarray(initial_window(n, height, width, gamma))
+    return layer
+
+
+def _window(layer, filters, h):
+    """The window that ``h`` places, ``(gX, gY, delta, N)`` with NumPy (B,) arrays (Eqs. 21-24)."""
+    with evaluating(layer):
+        g_x, g_y, delta, _, _ = filters.window(layer.forward(h))
+    return to_numpy(g_x), to_numpy(g_y), to_numpy(delta), filters.n
+
+
+class AttentionRead(ReadPair):
+    """DRAW's read with attention (Section 3.2, Eq. 27): an N x N glimpse of the image and of
+    the error image, through one window placed by the decoder's state.
+
+    ``forward(x, seen, h) -> r (B, 2N^2)``: with ``x``, ``seen`` (B, H W) and ``h`` (B, n_hidden),
+    ``r = gamma [F_Y x F_X^T, F_Y (x - seen) F_X^T]``, the filters and gamma from
+    ``read_window(h)`` (Eq. 21). ``backward(g_r) -> (dL/dseen, dL/dh)``: minus the error image's
+    gradient from :class:`Read`, and h's through :class:`Filterbank` and the window layer. Nothing
+    of the image enters the encoder whole: :meth:`data_offset` is None. The contract is
+    :mod:`minnet.layers.canvas`'s.
+
+    Parameters
+    ----------
+    n : int
+        Filters per side N (N >= 2).
+    height, width : int
+        Image size.
+    n_hidden : int
+        Size of h.
+    gamma : float
+        The window's initial intensity.
+    """
+
+    def __init__(self, n, height, width, n_hidden, *, gamma=1.0):
+        super().__init__()
+        check_window(n, height, width)
+        self.n, self.height, self.width = n, height, width
+        self.n_out = 2 * n * n
+        self.read_window = window_layer(n_hidden, n, height, width, gamma)
+        self.read_filters = Filterbank(n, height, width)
+        self.reader = Read()
+
+    def sublayers(self):
+        return {"read_window": self.read_window, "read_filters": self.read_filters, "reader": self.reader}
+
+    def forward(self, x, seen, h):
+        """``gamma [F_Y x F_X^T, F_Y (x - seen) F_X^T]`` flattened (B, 2N^2), the window from ``h``."""
+        xp = xp_of(x)
+        f_x, f_y, gamma = self.read_filters.forward(self.read_window.forward(h))
+        images = xp.stack((x, x - seen), axis=1).reshape(len(x), 2, self.height, self.width)
+        return self.reader.forward([images, f_x, f_y, gamma]).reshape(len(x), self.n_out)
+
+    def backward(self, g_r):
+        """``(dL/dseen (B, H W), dL/dh (B, n_hidden))`` from ``g_r`` (B, 2N^2)."""
+        g_images, g_fx, g_fy, g_gamma = self.reader.backward(g_r.reshape(len(g_r), 2, self.n, self.n))
+        g_h = self.read_window.backward(self.read_filters.backward([g_fx, g_fy, g_gamma]))
+        return -g_images[:, 1].reshape(len(g_r), -1), g_h  # seen enters as -seen in x - seen
+
+    def window(self, h):
+        """``(g_x, g_y, delta, N)`` of the read window ``h`` (B, n_hidden) places, as NumPy."""
+        return _window(self.read_window, self.read_filters, h)
+
+    def __repr__(self):
+        return f"AttentionRead({self.n}, {self.height}, {self.width}, {self.read_window.n_in})"
+
+
+class AttentionWrite(WritePair):
+    """DRAW's write with attention (Section 3.2, Eqs. 28-29): a patch painted through a window,
+    both from the decoder's state.
+
+    ``forward(h) -> (B, H W)``: ``w = write_patch(h)`` (N x N), the filters and gamma^ from
+    ``write_window(h)`` (Eq. 21), and ``1/gamma^ F^_Y^T w F^_X`` by :class:`Write`.
+    ``backward(g) -> dL/dh``, the patch's path plus the window's.
+
+    Parameters
+    ----------
+    n, height, width, n_hidden : as for :class:`AttentionRead`.
+    gamma : float
+        The window's initial intensity gamma^.
+    rng : seed or numpy.random.Generator, for ``write_patch``'s initial weights.
+    """
+
+    def __init__(self, n, height, width, n_hidden, *, gamma=1.0, rng=None):
+        super().__init__()
+        check_window(n, height, width)
+        self.n, self.height, self.width = n, height, width
+        self.n_out = height * width
+        self.write_window = window_layer(n_hidden, n, height, width, gamma)
+        self.write_patch = Dense(n_hidden, n * n, rng=rng)  # w_t, Eq. 28
+        self.write_filters = Filterbank(n, height, width)
+        self.writer = Write()
+
+    def sublayers(self):
+        return {
+            "write_window": self.write_window, "write_patch": self.write_patch,
+            "write_filters": self.write_filters, "writer": self.writer,
+        }  # fmt: skip
+
+    def forward(self, h):
+        """``1/gamma^ F^_Y^T w F^_X`` flattened (B, H W), patch and window from ``h`` (B, n_hidden)."""
+        patch = self.write_patch.forward(h).reshape(len(h), self.n, self.n)
+        f_x, f_y, gamma = self.write_filters.forward(self.write_window.forward(h))
+        return self.writer.forward([patch, f_x, f_y, gamma]).reshape(len(h), self.n_out)
+
+    def backward(self, g_w):
+        """dL/dh (B, n_hidden) from ``g_w`` (B, H W): the patch's path plus the window's."""
+        g_patch, g_fx, g_fy, g_gamma = self.writer.backward(g_w.reshape(len(g_w), self.height, self.width))
+        g_h = self.write_patch.backward(g_patch.reshape(len(g_w), -1))
+        return g_h + self.write_window.backward(self.write_filters.backward([g_fx, g_fy, g_gamma]))
+
+    def window(self, h):
+        """``(g_x, g_y, delta, N)`` of the write window ``h`` (B, n_hidden) places, as NumPy."""
+        return _window(self.write_window, self.write_filters, h)
+
+    def __repr__(self):
+        return f"AttentionWrite({self.n}, {self.height}, {self.width}, {self.write_patch.n_in})"

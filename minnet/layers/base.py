@@ -125,7 +125,8 @@ class Layer:
         """Raise :class:`~minnet.errors.ShapeError` unless ``given`` fits ``expected``.
 
         ``expected`` is a tuple of sizes, where a string (a name such as ``"B"``) stands for
-        any size: ``self.expect_shape(x.shape, ("B", self.n_in))``.
+        any size: ``self.expect_shape(x.shape, ("B", self.n_in))``; ``what`` names the array in
+        the message (``"input"``, ``"h_prev"``).
         """
         fits = len(given) == len(expected) and all(
             isinstance(size, str) or size == actual for size, actual in zip(expected, given)
@@ -156,13 +157,16 @@ class Layer:
 
     # -- parameters -------------------------------------------------------------------
     def add_param(self, name, value):
-        """Register a learnable array (moved to the current device) with a zero gradient."""
+        """Register ``value``, a learnable array, as ``params[name]`` (moved to the current
+        device) with a zero gradient ``grads[name]``; returns the array now held."""
         value = backend.to_device(value)
         self.params[name] = value
         self.grads[name] = backend.xp_of(value).zeros_like(value)
         return value
 
     def add_buffer(self, name, value):
+        """Register ``value`` as ``buffers[name]``: state saved in checkpoints but not learned
+        (batch norm's running statistics), moved to the current device; returns it."""
         self.buffers[name] = backend.to_device(value)
         return self.buffers[name]
 
@@ -181,7 +185,8 @@ class Layer:
 
         Qualified names join the path with dots, e.g. ``"2.W"`` for the weights of the third
         layer of a ``Sequential``. Owners and keys let an optimizer find the arrays it updates
-        in place, and notice when one was replaced.
+        in place, and notice when one was replaced. ``prefix`` starts every name (the path to
+        this layer when called from its parent).
         """
         for key in self.params:
             yield prefix + key, self, key
@@ -189,6 +194,8 @@ class Layer:
             yield from child.parameter_slots(f"{prefix}{name}.")
 
     def buffer_slots(self, prefix=""):
+        """Yield ``(qualified_name, owner_layer, key)`` for every buffer, as :meth:`parameter_slots`
+        does for parameters (``prefix`` likewise)."""
         for key in self.buffers:
             yield prefix + key, self, key
         for name, child in self.sublayers().items():
@@ -199,12 +206,15 @@ class Layer:
         return {name: owner.params[key] for name, owner, key in self.parameter_slots()}
 
     def named_grads(self):
+        """``{qualified_name: array}`` of every parameter's gradient, the arrays themselves."""
         return {name: owner.grads[key] for name, owner, key in self.parameter_slots()}
 
     def num_parameters(self):
+        """The number of learnable numbers in this layer and every layer inside it (an int)."""
         return sum(int(p.size) for p in self.named_parameters().values())
 
     def zero_grad(self):
+        """Set every gradient of this layer and the layers inside it to zero, in place."""
         for _, owner, key in self.parameter_slots():
             owner.grads[key].fill(0)
 

@@ -45,6 +45,15 @@ class LabelledConv2d(Layer):
     (no bias). They start as that Conv2d's would.
 
     ``backward(gy) -> [dL/dx, dL/dy]``, with ``dL/dy (B, L) = gy · U^T``.
+
+    Parameters
+    ----------
+    c_image, n_labels, c_out : int
+        Image channels C, label maps L and output channels O.
+    k, stride, pad : int
+        Kernel side, stride and zero padding, as for :class:`~minnet.layers.conv.Conv2d`.
+    init, rng
+        Initializer and seed or generator of the weights, as for Conv2d.
     """
 
     def __init__(self, c_image, n_labels, c_out, k, stride=1, pad=0, *, init="glorot", rng=None):
@@ -62,19 +71,26 @@ class LabelledConv2d(Layer):
         return {"image": self.image, "label": self.label}
 
     def output_shape(self, input_shapes):
-        """``[image shape, labels shape] -> (B, O, Ho, Wo)``, the image convolution's output."""
+        """``input_shapes`` ``[image shape, labels shape] -> (B, O, Ho, Wo)``, the image
+        convolution's output."""
         image_shape, label_shape = input_shapes
         self.expect_shape(label_shape, (image_shape[0], self.n_labels), what="labels")
         return self.image.output_shape(image_shape)
 
     def unit_maps(self, height, width, like):
-        """``E (L, L, H, W)``: stack ``l`` has a map of ones for class ``l``, zeros elsewhere."""
+        """``E (L, L, H, W)``: stack ``l`` has a map of ones for class ``l``, zeros elsewhere.
+
+        ``height`` and ``width`` are the image's H and W; ``like`` an array whose dtype and
+        device (NumPy or CuPy) E takes.
+        """
         xp = xp_of(like)
         eye = xp.eye(self.n_labels, dtype=like.dtype)
         return xp.ascontiguousarray(xp.broadcast_to(eye[:, :, None, None], eye.shape + (height, width)))
 
     def lowered_unit_maps(self, height, width, like):
         """``im2col(E)``, ``(L, k, k, Ho, Wo, L)``: made on first use for an image size, then kept.
+
+        ``height``, ``width`` and ``like`` as for :meth:`unit_maps`.
 
         Read-only for its users (:func:`correlate` and :func:`kernel_gradient` never write it).
         """
@@ -86,6 +102,7 @@ class LabelledConv2d(Layer):
         return self._lowered_maps[1]
 
     def forward(self, inputs):
+        """``(B, O, Ho, Wo)`` from ``inputs = [x (B, C, H, W), y (B, L)]`` (see the class docstring)."""
         x, y = inputs
         self.expect_shape(y.shape, (len(x), self.n_labels), what="labels")
         unit_col = self.lowered_unit_maps(x.shape[2], x.shape[3], x)

@@ -125,7 +125,7 @@ class _Convolution(Layer):
         raise NotImplementedError
 
     def output_shape(self, input_shape):
-        """``(B, C_out, Ho, Wo)`` for an input of shape ``(B, C_in, H, W)``; a ShapeError for
+        """``(B, C_out, Ho, Wo)`` for ``input_shape`` ``(B, C_in, H, W)``; a ShapeError for
         another number of channels or dimensions, or an input too small to give an output."""
         expected = f"(B, {self.c_in}, H, W)"
         if len(input_shape) != 4 or input_shape[1] != self.c_in:
@@ -158,6 +158,28 @@ class Conv2d(_Convolution):
     * ``dL/dW = gym · colm^T``                 (C_out, C_in*k*k)
     * ``dL/db = sum over n, u, v of gy``       (C_out,)
     * ``dL/dx = col2im(Wm^T · gym)``           (B, C_in, H, W)
+
+    Naive twin: :func:`minnet.layers.naive.conv2d` and ``conv2d_backward``, one loop over every
+    connection between an input and an output pixel. Here :func:`~minnet.layers.im2col.im2col`
+    first copies every window into a column (batch-last, so the copies run over contiguous rows
+    whatever the channel count), and the seven nested loops become one matrix product, what
+    BLAS and GPUs do fastest; the copies are shared among threads on the CPU
+    (:mod:`minnet.speed.threads`) and are one CUDA kernel each on the GPU
+    (:mod:`minnet.speed.kernels`); the backward writes ``Wm^T · gym`` into the saved ``col``
+    rather than a fresh array of that size.
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels.
+    k, stride, pad : int
+        Kernel side, stride and zero padding.
+    init : str or callable
+        Initializer of ``W`` (see :mod:`minnet.init`), given the fans ``c_in*k*k`` and ``c_out*k*k``.
+    bias : bool
+        Whether the layer has ``b`` (zeros at the start).
+    rng : int, numpy.random.Generator or None
+        Seed or generator of the initial weights.
     """
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, *, init="glorot", bias=True, rng=None):
@@ -202,6 +224,27 @@ class Deconv2d(_Convolution):
     * ``dL/dx = Wm · colm``, a Conv2d forward  (B, C_in, H, W)
     * ``dL/dW = xm · colm^T``                  (C_in, C_out*k*k)
     * ``dL/db = sum over n, u, v of gy``       (C_out,)
+
+    Naive twin: :func:`minnet.layers.naive.conv_transpose2d` and ``conv_transpose2d_backward``,
+    which scatter each input pixel over a k x k patch of the output. Here the forward is a
+    Conv2d's input gradient, a matrix product and then ``col2im``, which gathers the patches
+    (each output pixel sums what reaches it), so on the GPU no two threads write one pixel;
+    the backward is a Conv2d forward, im2col and one product, as in :class:`Conv2d`.
+
+    Parameters
+    ----------
+    c_in, c_out : int
+        Input and output channels.
+    k, stride, pad : int
+        Kernel side, stride and the padding cropped from each side of the output.
+    init : str or callable
+        Initializer of ``W`` (see :mod:`minnet.init`), given the fans ``c_in*k*k`` and ``c_out*k*k``.
+    bias : bool
+        Whether the layer has ``b`` (zeros at the start).
+    rng : int, numpy.random.Generator or None
+        Seed or generator of the initial weights.
+    output_padding : int
+        Extra rows and columns at the bottom and right, less than ``stride``.
     """
 
     def __init__(self, c_in, c_out, k, stride=1, pad=0, output_padding=0, *, init="glorot", bias=True, rng=None):

@@ -15,6 +15,23 @@ class Dense(Layer):
     * ``dL/dx = gy W^T``            (B, n_in)
     * ``dL/dW = x^T gy``            (n_in, n_out), summed over the batch
     * ``dL/db = sum_batch gy``      (n_out,)
+
+    Naive twin: :func:`minnet.layers.naive.dense` and ``dense_backward``, the same sums as
+    three nested loops. Here each sum over an index is a matrix product, which BLAS runs on
+    every core in cache-sized blocks, and ``dL/dW`` is added into ``grads`` by one in-place
+    ``sgemm`` on the Fortran-ordered transpose (:mod:`minnet.layers.accumulate`), which saves a
+    temporary as large as ``W`` (the largest array of some models) at every backward.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output sizes.
+    init : str or callable
+        Initializer of ``W`` (see :mod:`minnet.init`), given the fans ``n_in`` and ``n_out``.
+    bias : bool
+        Whether the layer has ``b`` (zeros at the start).
+    rng : int, numpy.random.Generator or None
+        Seed or generator of the initial weights.
     """
 
     def __init__(self, n_in, n_out, *, init="glorot", bias=True, rng=None):

@@ -42,6 +42,12 @@ class BatchNorm(Layer):
         dL/dx     = gamma s (gy - mean(gy) - x_hat mean(gy * x_hat))
         dL/dgamma = sum(gy * x_hat),     dL/dbeta = sum(gy)
 
+    Naive twin: :func:`minnet.layers.naive.batch_norm` and ``batch_norm_backward``, which
+    loop over the channels and sum ``gy`` times ``d x_hat_m / d x_j`` over every pair (m, j),
+    O(N^2) per channel. Here the compact formula above does it in O(N): two channel sums
+    (:func:`channel_sums`, batch axis first for contiguous memory) and one elementwise pass; on
+    the GPU three fused kernels replace about 35 launches.
+
     Data-parallel training (:func:`minnet.distributed.steps.attach` sets ``communicator``):
     every sum over the batch above is summed over the ranks too, so that mu, var and the two
     means of backward are the global batch's, and N is the global count (what PyTorch calls
@@ -70,7 +76,7 @@ class BatchNorm(Layer):
         self.add_buffer("running_var", np.ones(n, dtype=np.float32))
 
     def output_shape(self, input_shape):
-        """The input's shape, ``(B, n)`` or ``(B, n, H, W)``; a ShapeError for any other."""
+        """``input_shape`` itself, ``(B, n)`` or ``(B, n, H, W)``; a ShapeError for any other."""
         if len(input_shape) not in (2, 4) or input_shape[1] != self.n:
             raise ShapeError(self, f"(B, {self.n}) or (B, {self.n}, H, W)", input_shape)
         return tuple(input_shape)

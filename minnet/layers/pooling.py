@@ -39,6 +39,12 @@ class MaxPool2d(Layer):
     * ``dL/dx = col2im(onehot(argmax) * gy)``: each ``gy[n, c, u, v]`` goes to the pixel that
       won its window; a pixel winning several overlapping windows receives the sum. Ties go
       to the first maximum in row-major window order, as in torch.
+
+    Naive twin: :func:`minnet.layers.naive.max_pool2d` and ``max_pool2d_backward``, a loop over
+    the windows that finds each winner. Here, on the CPU, im2col lays every window out as a
+    column (``-inf`` as padding) so the maxima, the one-hot winners and their gradients are a
+    few vectorised passes, and ``col2im`` adds the gradients back; on the GPU one fused kernel
+    each way, since those passes would be a dozen launches on small arrays.
     """
 
     def __init__(self, k, stride=None, pad=0):
@@ -49,7 +55,8 @@ class MaxPool2d(Layer):
             raise ValueError(f"MaxPool2d padding must be in [0, k // 2] = [0, {k // 2}], got {pad}")
 
     def output_shape(self, input_shape):
-        """``(B, C, Ho, Wo)``; a ShapeError unless the input is ``(B, C, H, W)`` with H, W >= k - 2*pad."""
+        """``(B, C, Ho, Wo)``; a ShapeError unless ``input_shape`` is ``(B, C, H, W)`` with
+        H, W >= k - 2*pad."""
         self.expect_shape(input_shape, ("B", "C", "H", "W"))
         smallest = max(self.k - 2 * self.pad, 1)
         if min(input_shape[2:]) < smallest:

@@ -71,6 +71,12 @@ class LSTMCell(Layer):
     in the order i, f, g, o (as in PyTorch, whose ``weight_ih``/``weight_hh`` are the two row
     blocks of W transposed, and whose ``bias_ih + bias_hh`` is b).
 
+    Naive twin: :func:`minnet.layers.naive.lstm_step` and ``lstm_step_backward``, each gate
+    with its own two products and its own derivative. Here the four gates come from one
+    product on ``[x, h_prev]`` (one large product instead of eight small ones), the gate
+    arithmetic runs in place on that product's output (one fused kernel each way on the GPU),
+    and ``dW`` is accumulated in place as in :class:`~minnet.layers.dense.Dense`.
+
     Parameters
     ----------
     n_in, n_hidden : int
@@ -120,12 +126,12 @@ class LSTMCell(Layer):
         return h, c
 
     def output_shape(self, input_shape):
-        """``(B, n_in) -> (B, H)``, the shape of h and of c."""
+        """``input_shape`` ``(B, n_in) -> (B, H)``, the shape of h and of c."""
         self.expect_shape(input_shape, ("B", self.n_in))
         return (input_shape[0], self.n_hidden)
 
     def backward(self, gh, gc=None):
-        """Undo the most recent step: ``(dL/dh, dL/dc) -> (dL/dx, (dL/dh_prev, dL/dc_prev))``.
+        """Undo the most recent step: ``(gh, gc) = (dL/dh, dL/dc) -> (dL/dx, (dL/dh_prev, dL/dc_prev))``.
 
         Adds dL/dW and dL/db into ``grads``; leaves dL/da in :attr:`gate_grad`. ``gc=None``
         means dL/dc = 0.
@@ -157,7 +163,8 @@ class LSTM(Layer):
     what step t+1 sent back to its c_prev (nothing after the last step). It returns ``dL/dx``
     and leaves ``dL/d(h0, c0)`` in :attr:`initial_state_grad`.
 
-    Parameters are as for :class:`LSTMCell`.
+    Parameters ``n_in``, ``n_hidden``, ``init``, ``rng`` and ``forget_bias`` are those of
+    :class:`LSTMCell`.
     """
 
     def __init__(self, n_in, n_hidden, *, init="glorot", rng=None, forget_bias=1.0):
@@ -169,11 +176,12 @@ class LSTM(Layer):
         return {"cell": self.cell}
 
     def output_shape(self, input_shape):
-        """``(T, B, n_in) -> (T, B, H)``."""
+        """``input_shape`` ``(T, B, n_in) -> (T, B, H)``."""
         self.expect_shape(input_shape, ("T", "B", self.cell.n_in))
         return (*input_shape[:2], self.cell.n_hidden)
 
     def forward(self, x, state=None):
+        """``hs (T, B, H)`` for ``x (T, B, n_in)``, starting from ``state = (h0, c0)`` (zeros when None)."""
         self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         hs = []
         for x_t in x:
@@ -184,6 +192,7 @@ class LSTM(Layer):
         return xp_of(x).stack(hs)
 
     def backward(self, ghs):
+        """``dL/dx (T, B, n_in)`` for ``ghs = dL/dhs (T, B, H)``, back through time (see the class docstring)."""
         (steps,) = self.pop()
         gxs = [None] * steps
         gh_carry = gc_carry = None  # dL/dh_t and dL/dc_t sent back from step t+1

@@ -36,7 +36,8 @@ class Reshape(Layer):
         self.shape = tuple(shape)
 
     def output_shape(self, input_shape):
-        """``(B, *shape)``; a ShapeError unless the input holds as many numbers per example."""
+        """``(B, *shape)`` for ``input_shape`` (B, ...); a ShapeError unless the input holds as many
+        numbers per example."""
         per_example = math.prod(input_shape[1:])
         if -1 in self.shape:
             known = -math.prod(self.shape)  # the product of the other sizes
@@ -73,8 +74,8 @@ class Concat(Layer):
         self.axis = axis
 
     def output_shape(self, input_shapes):
-        """The inputs' common shape with their sizes along ``axis`` added up; a ShapeError when
-        they differ along another axis."""
+        """The common shape of ``input_shapes`` (a list, one per input) with their sizes along
+        ``axis`` added up; a ShapeError when they differ along another axis."""
         first = tuple(input_shapes[0])
         for shape in input_shapes[1:]:
             other_axes = [i for i in range(len(first)) if i != self.axis % len(first)]
@@ -85,6 +86,7 @@ class Concat(Layer):
         return tuple(total if i == self.axis % len(first) else size for i, size in enumerate(first))
 
     def forward(self, xs):
+        """``xs``, a list of arrays, joined along ``axis`` into one."""
         self.output_shape([x.shape for x in xs])  # a ShapeError for inputs that do not fit together
         if self.training:
             self.push([x.shape[self.axis] for x in xs])

@@ -30,6 +30,7 @@ from minnet.figures.run_figures import SAMPLES_BY_EPOCH, epoch_grids
 from minnet.fileio import atomic_write
 from minnet.report.html import render_html
 from minnet.report.tables import (
+    RUN_COLUMNS,
     evaluation_note,
     figure_link,
     figure_path,
@@ -253,7 +254,8 @@ def _markdown_table(header, rows):
 
 def render_markdown(runs, title, source=None):
     """The Markdown twin of :func:`render_html`, as a string."""
-    header, rows = summary_rows(runs)
+    groups, rows = summary_rows(runs)
+    header = [*RUN_COLUMNS, *(f"{group}: {column.heading}" for group, columns in groups for column in columns)]
     parts = [f"# {title}", subtitle(runs, source), _markdown_table(header, rows)]
     for run in runs:
         parts += [f"## {run.name}", run_line(run)]

@@ -6,6 +6,7 @@ import urllib.parse
 from minnet.report.tables import (
     NOT_APPLICABLE,
     NOT_EVALUATED,
+    RUN_COLUMNS,
     evaluation_note,
     figure_link,
     metrics_rows,
@@ -31,9 +32,15 @@ th, td { text-align: left; padding: 4px 12px; border-bottom: 1px solid #eceef1; 
 th { font-weight: 600; color: #444; background: #f7f8fa; white-space: nowrap; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.muted { color: #9ca3af; font-style: italic; }
-table.summary { width: 100%; background: #fff; border: 1px solid #dde1e6; }
-table.summary td:first-child { white-space: nowrap; }
+table.summary { background: #fff; border: 1px solid #dde1e6; }
+table.summary td { white-space: nowrap; }
+table.summary th.group { text-align: center; font-weight: 500; color: #6b7280; background: #fff;
+                         border-bottom: 2px solid #dde1e6; }
+table.summary .start { border-left: 1px solid #dde1e6; }
+table.summary thead th[rowspan] { vertical-align: bottom; }
+table.summary thead th.number, table.summary thead tr + tr th { text-align: right; }
 table.summary a { font-weight: 600; color: #1f5fa8; text-decoration: none; }
+.scroll { overflow-x: auto; }
 dl.settings { display: grid; grid-template-columns: max-content minmax(0, 1fr) max-content minmax(0, 1fr);
                margin: 0; font-size: 14px; border-top: 1px solid #eceef1; }
 dl.settings dt, dl.settings dd { margin: 0; padding: 4px 12px 4px 0; border-bottom: 1px solid #eceef1; }
@@ -58,26 +65,63 @@ def _escape(text):
     return html.escape(str(text))
 
 
-def _cell(text, numeric):
+def _cell(text, numeric, css_class=""):
     """One ``<td>``: grey when there is no value, right-aligned when ``numeric``."""
+    classes = [css_class] if css_class else []
+    if numeric:
+        classes.append("number")
     if text in (NOT_APPLICABLE, NOT_EVALUATED):
-        return f'<td class="muted">{_escape(text)}</td>'
-    return f'<td class="number">{_escape(text)}</td>' if numeric else f"<td>{_escape(text)}</td>"
+        classes.append("muted")
+    attribute = f' class="{" ".join(classes)}"' if classes else ""
+    return f"<td{attribute}>{_escape(text)}</td>"
 
 
-def _html_table(header, rows, *, numeric_columns=(), css_class=None, links=None):
-    """A table of text cells. Columns whose index is in ``numeric_columns`` are right-aligned;
-    with ``links``, the first cell of row ``i`` links to ``links[i]``."""
+def _html_table(header, rows, *, numeric_columns=()):
+    """A table of text cells; columns whose index is in ``numeric_columns`` are right-aligned."""
     head = "".join(f"<th>{_escape(cell)}</th>" for cell in header)
+    body = "\n".join(
+        "<tr>" + "".join(_cell(text, column in numeric_columns) for column, text in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def _html_summary(runs):
+    """The table of all runs: its first columns span both header rows, the metrics sit under
+    the title of their kind, a rule before each kind; a run's name links to its section, its
+    model tag shows the paper's full title on hover, and a run not evaluated says so once."""
+    groups, rows = summary_rows(runs)
+    span = ' rowspan="2"' if groups else ""  # no metric yet: a single header row
+    run_name, model, *numbers = RUN_COLUMNS
+    group_row = f"<th{span}>{run_name}</th><th{span}>{model}</th>"
+    group_row += "".join(f'<th{span} class="number">{name}</th>' for name in numbers)
+    metric_row, starts = "", set()  # starts: the index in a row of each group's first column
+    column = len(RUN_COLUMNS)
+    for title, columns in groups:
+        group_row += f'<th class="group start" colspan="{len(columns)}">{_escape(title)}</th>'
+        metric_row += f'<th class="start">{_escape(columns[0].heading)}</th>'
+        metric_row += "".join(f"<th>{_escape(c.heading)}</th>" for c in columns[1:])
+        starts.add(column)
+        column += len(columns)
     lines = []
-    for index, row in enumerate(rows):
-        cells = [_cell(text, column in numeric_columns) for column, text in enumerate(row)]
-        if links:
-            cells[0] = f'<td><a href="{_escape(links[index])}">{_escape(row[0])}</a></td>'
+    for run, row in zip(runs, rows, strict=True):
+        name, tag, *numbers = row[: len(RUN_COLUMNS)]
+        cells = [
+            f'<td><a href="#{urllib.parse.quote(_anchor(run))}">{_escape(name)}</a></td>',
+            f'<td title="{_escape(run.paper)}">{_escape(tag)}</td>',
+            *(_cell(text, True) for text in numbers),
+        ]
+        if run.evaluation is None and groups:
+            cells.append(f'<td class="muted start" colspan="{column - len(RUN_COLUMNS)}">{NOT_EVALUATED}</td>')
+        else:
+            cells += [_cell(row[i], True, "start" if i in starts else "") for i in range(len(RUN_COLUMNS), column)]
         lines.append("<tr>" + "".join(cells) + "</tr>")
-    attribute = f' class="{css_class}"' if css_class else ""
     body = "\n".join(lines)
-    return f"<table{attribute}>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    return (
+        f'<div class="scroll"><table class="summary">\n<thead>\n<tr>{group_row}</tr>\n'
+        + (f"<tr>{metric_row}</tr>\n" if groups else "")
+        + f"</thead>\n<tbody>\n{body}\n</tbody>\n</table></div>"
+    )
 
 
 def _anchor(run):
@@ -121,9 +165,7 @@ def _html_run(run):
 
 def render_html(runs, title, source=None):
     """The whole HTML page, as a string."""
-    header, rows = summary_rows(runs)
-    links = [f"#{urllib.parse.quote(_anchor(run))}" for run in runs]
-    summary = _html_table(header, rows, numeric_columns=range(3, len(header)), css_class="summary", links=links)
+    summary = _html_summary(runs)
     sections = "\n".join(_html_run(run) for run in runs)
     return f"""<!DOCTYPE html>
 <html lang="en">

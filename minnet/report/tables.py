@@ -5,7 +5,9 @@ rows of them; :mod:`minnet.report.html` and :func:`minnet.report.build.render_ma
 them out.
 """
 
+import dataclasses
 import os
+import re
 import urllib.parse
 
 from minnet.training.progress import format_seconds
@@ -28,13 +30,55 @@ def format_value(value):
     return str(value)
 
 
-def metric_columns(runs):
-    """``{metric name: lower_is_better}`` over all evaluated runs, in order of appearance."""
-    columns = {}
+@dataclasses.dataclass(frozen=True)
+class MetricColumn:
+    """One metric's column in the summary table.
+
+    Attributes
+    ----------
+    name : str
+        The metric's name in ``eval.json``.
+    label : str
+        What the column says under its group's title.
+    lower_is_better : bool
+    """
+
+    name: str
+    label: str
+    lower_is_better: bool
+
+    @property
+    def heading(self):
+        return f"{self.label} {'↓' if self.lower_is_better else '↑'}"
+
+
+# The summary's metrics, by kind: (group title, ((metric name, column label), ...)). Any other
+# metric (csgm's Algorithm 2 set, the within-digit spread, one a user registers) is in its run's
+# section only, with every setting and the paper's full title.
+SUMMARY_GROUPS = (
+    ("sample quality", (("fid", "FID"), ("conditional_accuracy", "accuracy"), ("class_coverage", "coverage"))),
+    ("likelihood, nats", (("nll_bound", "bound"), ("nll_importance", "estimate"))),
+    (
+        "reconstruction error",
+        (("recon_error_train", "train"), ("recon_error_test", "test"), ("recon_error_negative", "other digits")),
+    ),
+)
+RUN_COLUMNS = ("run", "model", "epochs", "time")  # the columns before the metrics
+
+
+def summary_groups(runs):
+    """``[(group title, [MetricColumn, ...]), ...]``: the groups of :data:`SUMMARY_GROUPS`,
+    each with those of its metrics that some evaluated run has; groups left empty are left out."""
+    measured = {}
     for run in runs:
         for name, metric in (run.evaluation or {}).get("metrics", {}).items():
-            columns.setdefault(name, metric["lower_is_better"])
-    return columns
+            measured.setdefault(name, metric["lower_is_better"])
+    groups = []
+    for title, columns in SUMMARY_GROUPS:
+        present = [MetricColumn(name, label, measured[name]) for name, label in columns if name in measured]
+        if present:
+            groups.append((title, present))
+    return groups
 
 
 def metric_cell(run, name):
@@ -50,6 +94,20 @@ def metric_cell(run, name):
     return format_value(metric["value"])
 
 
+def paper_number(paper):
+    """The paper's number in ``../shared/papers/`` ("004" of "004: Hernandez et al., ..."), or None."""
+    found = re.search(r"\b(\d{3}):", paper)
+    return found.group(1) if found else None
+
+
+def model_tag(run):
+    """The model and its paper in a few characters: ``"004 GAN"``, ``"001 DRAW"``; the model
+    alone when its paper has no number."""
+    number = paper_number(run.paper)
+    model = run.model.upper()
+    return f"{number} {model}" if number else model
+
+
 def epochs_text(run):
     """The epochs trained: ``"5"``, or ``"3 of 5"`` for a run that has not finished."""
     if run.epochs_done == run.epochs_planned:
@@ -63,16 +121,15 @@ def count(number, noun):
 
 
 def summary_rows(runs):
-    """``(header, rows)`` of the summary table, every cell a string."""
-    columns = metric_columns(runs)
-    header = ["run", "model", "paper", "epochs", "training time"]
-    header += [f"{name} {'↓' if lower else '↑'}" for name, lower in columns.items()]
+    """``(groups, rows)`` of the summary table: ``groups`` as :func:`summary_groups`, each row
+    the run's :data:`RUN_COLUMNS` then its metrics group by group, every cell a string."""
+    groups = summary_groups(runs)
     rows = [
-        [run.name, run.model, run.paper, epochs_text(run), format_seconds(run.seconds)]
-        + [metric_cell(run, name) for name in columns]
+        [run.name, model_tag(run), epochs_text(run), format_seconds(run.seconds)]
+        + [metric_cell(run, column.name) for _, columns in groups for column in columns]
         for run in runs
     ]
-    return header, rows
+    return groups, rows
 
 
 def settings_rows(run):
@@ -119,7 +176,10 @@ def figure_link(run, figure):
 def subtitle(runs, source):
     """The line under the title: how many runs, from where, and how to read the arrows."""
     where = f" from {source}" if source else ""
-    return f"{count(len(runs), 'run')}{where}. ↓: lower is better, ↑: higher is better."
+    return (
+        f"{count(len(runs), 'run')}{where}. ↓: lower is better, ↑: higher is better. A run's name leads to "
+        "its section: the paper's full title, every setting, every metric and the figures."
+    )
 
 
 def run_line(run):

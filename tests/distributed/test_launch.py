@@ -38,6 +38,15 @@ def test_threads_share_the_cpus_among_the_local_ranks():
     assert launch.threads_per_process({"PMIX_RANK": "0"}, cpus=16) is None
 
 
+def test_a_user_thread_count_is_kept():
+    chosen = {"PMI_RANK": "0", "MPI_LOCALNRANKS": "2", "OMP_NUM_THREADS": "3"}
+    launch.share_cores(chosen)
+    assert "MINNET_NUM_THREADS" not in chosen
+    shared = {"PMI_RANK": "0", "MPI_LOCALNRANKS": "2"}
+    launch.share_cores(shared)
+    assert shared["MINNET_NUM_THREADS"] == shared["OPENBLAS_NUM_THREADS"] != ""
+
+
 def test_a_plain_process_never_imports_mpi4py():
     code = (
         "import sys; from minnet import distributed; import minnet.cli.main; "

@@ -4,9 +4,9 @@ import pytest
 from minnet.backend import to_numpy
 from minnet.errors import ShapeError
 from minnet.gradcheck import check_layer
+from minnet.layers import naive
 from minnet.layers.base import evaluating
 from minnet.layers.conv import Conv2d, Deconv2d
-from tests.naive import conv as naive
 
 # (B, C_in, C_out, H, W, k, stride, pad): odd image sizes, kernels 1..5, strides 1..3, pads 0..2
 CASES = [

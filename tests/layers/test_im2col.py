@@ -76,7 +76,10 @@ def test_im2col_returns_a_new_writable_array(xp, rng, k, stride, pad):
 
 @pytest.mark.parametrize("B,C,H,W,k,stride,pad", CASES + [(3, 7, 9, 9, 3, 2, 1)])
 def test_threads_give_the_same_result_as_one(three_threads, rng, B, C, H, W, k, stride, pad):
-    """Channels shared out among threads (minnet.speed.threads) change nothing, not even rounding."""
+    """Channels shared out among threads (minnet.speed.threads) change nothing, not even rounding.
+
+    Exact on purpose: the threads split the channels, never a sum, so col2im adds each pixel's
+    terms in the same order (kernel offset by offset) however many threads there are."""
     x = rng.standard_normal((B, C, H, W))
 
     def lower_and_raise():

@@ -4,8 +4,8 @@ import pytest
 from minnet.backend import to_numpy
 from minnet.errors import ShapeError
 from minnet.gradcheck import check_layer
+from minnet.layers import naive
 from minnet.layers.pooling import MaxPool2d
-from tests.naive import conv as naive
 
 # (B, C, H, W, k, stride, pad): non-overlapping, overlapping (2x2 stride 1), gaps, odd sizes
 CASES = [

@@ -6,8 +6,8 @@ from minnet.errors import MinnetError
 from minnet.gradcheck import check, check_layer
 from minnet.gradcheck_cases import CASES, Settings
 from minnet.layers.base import evaluating
+from minnet.layers.naive import lstm_sequence, lstm_step
 from minnet.layers.recurrent import LSTM, LSTMCell
-from tests.naive.lstm import lstm_sequence, lstm_step
 
 
 def make_cell(xp, rng, n_in, n_hidden):

@@ -150,5 +150,9 @@ def test_fresh_inference_is_repeatable_and_leaves_training_noise_alone():
     pixels = load_mnist("test", limit=8).images
     state = trainer.rng.bit_generator.state
     first, second = trainer.reconstruct(pixels), trainer.reconstruct(pixels[:4])
-    np.testing.assert_array_equal(first[0][:4], second[0])  # image k starts from the same code in any set
+    # Image k starts from the same code in any set. Sets of eight and of four images multiply
+    # matrices of different heights, which BLAS may sum in another order (float32 round-off:
+    # 1e-7 on codes near 1); image k + 1's start given to image k moves the inferred codes by
+    # 1.16, 1e4 times the tolerance.
+    np.testing.assert_allclose(first[0][:4], second[0], rtol=0, atol=1e-4)
     assert trainer.rng.bit_generator.state == state

@@ -5,6 +5,7 @@ import pytest
 
 from minnet.backend import to_numpy
 from minnet.data import load_mnist
+from minnet.errors import MinnetError
 from minnet.gradcheck import check
 from minnet.layers.activations import sigmoid
 from minnet.layers.base import evaluating
@@ -26,21 +27,21 @@ def test_unrolled_pass_gradient_with_the_noise_held_fixed(xp, n_labels):
     """Three steps, tiny sizes, float64: dL/dtheta for every weight against central
     differences of L = sum(gs * s_K) + sum(gkl * KL)."""
     rng = np.random.default_rng(0)
-    net = AVMENetwork(hidden=3, z_dim=2, steps=3, n_labels=n_labels, pixels=5, rng=rng).astype(np.float64)
+    net = AVMENetwork(hidden=3, z_size=2, steps=3, n_labels=n_labels, pixels=5, rng=rng).astype(np.float64)
     for p in net.named_parameters().values():  # off the zero start of the posterior's weights
         p[...] += xp.asarray(rng.standard_normal(p.shape) * 0.1)
     x = xp.asarray((rng.random((4, 5)) < 0.5).astype(np.float64))
-    eps = xp.asarray(rng.standard_normal((3, 4, 2)))
+    noise = xp.asarray(rng.standard_normal((3, 4, 2)))
     y = xp.asarray(np.eye(n_labels)[rng.integers(0, n_labels, 4)]) if n_labels else None
 
     def forward():
         with evaluating(net):
-            canvas, kl, _ = net.forward(x, eps, y)
+            canvas, kl, _ = net.forward(x, noise, y)
         return canvas, kl
 
     def backward(gys):
         net.zero_grad()
-        net.forward(x, eps, y)
+        net.forward(x, noise, y)
         net.backward(gys[0], gys[1])
         return net.named_grads()
 
@@ -55,9 +56,8 @@ def test_bound_terms_are_the_closed_forms(data):
         trainer.train_step(images, data.labels[:20])
     terms = trainer.bound_terms(images, np.random.default_rng(5))
     x, _ = trainer._inputs(images, None)
-    eps = trainer.normal((3, 20, 3), np.random.default_rng(5))
-    with evaluating(trainer.network):
-        canvas, kl, _ = trainer.network.forward(x, eps)
+    with evaluating(trainer.net):
+        canvas, kl, _ = trainer.net.forward(x, trainer.noise(20, np.random.default_rng(5)))
     p = np.clip(to_numpy(sigmoid(canvas)).astype(np.float64), 1e-12, 1 - 1e-12)
     flat = images.reshape(20, -1)
     bce = -(flat * np.log(p) + (1 - flat) * np.log(1 - p)).sum(axis=1)
@@ -100,7 +100,8 @@ def test_checkpoint_round_trip_gives_the_same_samples_and_bound(data, tmp_path):
     trainer = build("avme", TINY, seed=0)
     x, y = next(iter(data.batches(50, 0)))
     trainer.train_step(x, y)
-    save_checkpoint(tmp_path / "c.npz", trainer.state(), {"model": "avme", "config": vars(trainer.config), "seed": 0})
+    meta = {"model": "avme", "config": vars(trainer.config), "seed": 0, "model_format": 2}
+    save_checkpoint(tmp_path / "c.npz", trainer.state(), meta)
     restored, _, _ = restore(tmp_path / "c.npz")
     a = trainer.sample(5, rng=np.random.default_rng(1))
     np.testing.assert_array_equal(a, restored.sample(5, rng=np.random.default_rng(1)))
@@ -131,9 +132,21 @@ def test_a_new_run_starts_its_canvas_at_the_mean_image(data):
     trainer = build("avme", TINY, seed=0)
     trainer.prepare(data)
     x = trainer.to_device(np.zeros((1, 28 * 28)))
-    with evaluating(trainer.network):
-        canvas, _, _ = trainer.network.forward(x, trainer.normal((3, 1, 3)))
-    write = trainer.network.write.params["b"]
+    with evaluating(trainer.net):
+        canvas, _, _ = trainer.net.forward(x, trainer.noise(1))
+    write = trainer.net.write.write_pixels.params["b"]
     mean = np.clip(data.images.reshape(len(data), -1).mean(axis=0), 1e-3, 1 - 1e-3)
     np.testing.assert_allclose(to_numpy(sigmoid(3 * write)), mean, rtol=1e-4)
     assert 0.01 < float(np.mean(to_numpy(sigmoid(canvas)))) < 0.5  # near the data's, not 0.5
+
+
+def test_a_checkpoint_from_before_the_recurrent_core_is_refused(tmp_path):
+    """Format 1 named the posterior ``latent`` and the write ``write``: restore says why it
+    cannot load such a run, in one line."""
+    trainer = build("avme", TINY, seed=0)
+    state = trainer.state()
+    for old, new in (("latent.", "posterior."), ("write.", "write_pixels.")):
+        state = {key.replace(f"avme/{new}", f"avme/{old}"): value for key, value in state.items()}
+    save_checkpoint(tmp_path / "old.npz", state, {"model": "avme", "config": TINY, "seed": 0})
+    with pytest.raises(MinnetError, match=r"format 1, .* reads format 2 .*posterior.*train it again"):
+        restore(tmp_path / "old.npz")

@@ -131,9 +131,9 @@ def test_the_first_windows_tile_the_image_whatever_the_image():
     1/gamma^ = 5.6^2 (see "Making attention learn")."""
     net = build("draw", {}, seed=0).net.eval()
     for h in (np.zeros((1, 256), np.float32), np.random.default_rng(0).standard_normal((1, 256)).astype(np.float32)):
-        read = [float(v[0]) for v in net.read_filters.window(net.read_window(h))]
+        read = [float(v[0]) for v in net.read.read_filters.window(net.read.read_window(h))]
         assert read == pytest.approx([14.5, 14.5, 14.0, 49.0, 10.0], rel=1e-5)
-        write = [float(v[0]) for v in net.write_filters.window(net.write_window(h))]
+        write = [float(v[0]) for v in net.write.write_filters.window(net.write.write_window(h))]
         assert write == pytest.approx([14.5, 14.5, 5.6, 2.8**2, 5.6**-2], rel=1e-5)
 
 
@@ -186,6 +186,6 @@ def test_without_attention_a_new_run_starts_its_canvas_at_the_mean_image(data):
     """T writes of the Dense write's starting bias give the logits of the mean image."""
     trainer = build("draw", {**TINY, "attention": False}, seed=0)
     trainer.prepare(data)
-    bias = to_numpy(trainer.net.write_pixels.params["b"])
+    bias = to_numpy(trainer.net.write.write_pixels.params["b"])
     mean = np.clip(data.images.reshape(len(data), -1).mean(axis=0), 1e-3, 1 - 1e-3)
     np.testing.assert_allclose(1 / (1 + np.exp(-TINY["steps"] * bias)), mean, rtol=1e-4)

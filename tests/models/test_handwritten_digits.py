@@ -42,7 +42,7 @@ def test_trains_without_nan_and_samples_in_range(name, data):
 @pytest.mark.parametrize("name", ["gan", "cdcgan"])
 def test_checkpoint_round_trip_gives_the_same_samples(name, data, tmp_path):
     trainer, _ = _train(name, data, steps=2)
-    meta = {"model": name, "config": vars(trainer.config), "seed": 0}
+    meta = {"model": name, "config": vars(trainer.config), "seed": 0, "model_format": trainer.model_format}
     save_checkpoint(tmp_path / "c.npz", trainer.state(), meta)
     restored, _, _ = restore(tmp_path / "c.npz")
     labels = np.arange(10) if trainer.conditional else None
