@@ -79,6 +79,7 @@ import numpy as np
 
 from minnet import backend
 from minnet.data import NUM_CLASSES
+from minnet.distributed.batch import own_rows, whole_shape
 from minnet.errors import MinnetError
 from minnet.figures import images
 from minnet.figures.run_figures import GRID_SEED
@@ -176,7 +177,7 @@ class CSGM(Trainer):
         ``pixels`` pixels of each image's :meth:`pixel_order`. Logs the means over those steps."""
         at = backend.to_device(np.asarray(indices, dtype=np.int64))
         labels = backend.to_device(np.asarray(labels))
-        order = self.pixel_order(len(images))
+        order = own_rows(self.pixel_order(whole_shape(images.shape)[0]))  # drawn for the global batch
         pixels = self.config.pixels
         logs = [
             self._pixel_step(images, labels, at, order[:, step * pixels : (step + 1) * pixels])
