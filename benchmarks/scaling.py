@@ -9,7 +9,7 @@ For each model at its default settings and batch size B (the global batch), one 
 * ``2 x C/2``: ``mpiexec -n 2``, each process C/2 threads and B/2 images, on the same cores.
 
 A step is what ``minnet train`` does for one global batch on every rank
-(:mod:`minnet.distributed.steps`): its share of the batch, ``train_step`` (one allreduce of the
+(:mod:`minnet.training.data_parallel`): its share of the batch, ``train_step`` (one allreduce of the
 flat gradient buffer per optimizer step, batch-norm sums), the per-image state gathered, and the
 logs averaged. Its median wall time over ``--steps`` steps (after one to warm up) gives images
 per second; rank 0 also counts the bytes it allreduced and gathered per step and the seconds it
@@ -38,8 +38,8 @@ import numpy as np
 
 from minnet import distributed
 from minnet.data import NUM_CLASSES, Dataset
-from minnet.distributed import steps as data_parallel
 from minnet.models import TRAINERS, build
+from minnet.training import data_parallel
 
 MILLION = 1_000_000
 

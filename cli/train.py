@@ -20,10 +20,10 @@ from click.core import ParameterSource
 from minnet import backend, distributed
 from minnet.data import load_mnist
 from minnet.data.load import check_digits
-from minnet.distributed import steps as data_parallel
 from minnet.errors import MinnetError
 from minnet.models import TRAINERS, build, restore, trainer_class
 from minnet.models.base import config_to_dict
+from minnet.training import data_parallel
 from minnet.training.lock import RunLock
 from minnet.training.runner import checkpoint_path, silent, steps_per_epoch
 from minnet.training.runner import train as run_training

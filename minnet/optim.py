@@ -152,7 +152,7 @@ class Optimizer:
         """Combine ``flat_grads`` across processes, in place, before the NaN check and clipping.
 
         In one process there is nothing to combine and this does nothing. Data-parallel
-        training (:func:`minnet.distributed.steps.attach`) sets ``optimizer.communicator``, a
+        training (:func:`minnet.training.data_parallel.attach`) sets ``optimizer.communicator``, a
         :class:`minnet.distributed.Communicator` of P ranks. Each rank holds the gradient of the
         mean loss over its B/P images of the global batch; the mean over all B images is the
         mean of those P means, so one allreduce sums the buffer over the ranks and the sum is

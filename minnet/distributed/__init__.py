@@ -19,7 +19,7 @@ holds the whole model and the whole training set, and every step:
    sums in forward, of its two per-channel gradient sums in backward), so it normalises with
    the global batch's mean and variance, as one process does.
 5. **Per-image state** (CSGM's codes, ABP's Z) is updated by the rank holding the image; after
-   the step the updated rows are gathered to every rank (:mod:`minnet.distributed.steps`).
+   the step the updated rows are gathered to every rank (:mod:`minnet.training.data_parallel`).
 6. **The logs** (losses, which are batch means) are averaged over the ranks into the global
    batch's, and the ranks agree whether to stop (a Ctrl-C) in the same small allreduce.
 

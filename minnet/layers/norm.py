@@ -48,7 +48,7 @@ class BatchNorm(Layer):
     (:func:`channel_sums`, batch axis first for contiguous memory) and one elementwise pass; on
     the GPU three fused kernels replace about 35 launches.
 
-    Data-parallel training (:func:`minnet.distributed.steps.attach` sets ``communicator``):
+    Data-parallel training (:func:`minnet.training.data_parallel.attach` sets ``communicator``):
     every sum over the batch above is summed over the ranks too, so that mu, var and the two
     means of backward are the global batch's, and N is the global count (what PyTorch calls
     SyncBatchNorm). That takes one allreduce of n numbers for mu, one for var, and one of 2n

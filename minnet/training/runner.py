@@ -38,11 +38,11 @@ import time
 import numpy as np
 
 from minnet import backend
-from minnet.distributed import steps as data_parallel
 from minnet.distributed import world
 from minnet.errors import MinnetError
 from minnet.figures.run_figures import draw_figures, epoch_grids
 from minnet.speed import memory
+from minnet.training import data_parallel
 from minnet.training.checkpoint import load_checkpoint, save_checkpoint
 from minnet.training.logs import append_jsonl, read_jsonl, write_jsonl
 from minnet.training.progress import ProgressBar, format_seconds
@@ -218,7 +218,7 @@ class Run:
 
         After each step ``position`` is advanced, and a Ctrl-C held back by ``ctrl_c`` interrupts
         (every rank after the same step). Each rank trains on its share of the global batch
-        (:mod:`minnet.distributed.steps`); the logs are the global batch's.
+        (:mod:`minnet.training.data_parallel`); the logs are the global batch's.
         """
         window, epoch_means = _RunningMeans(), _RunningMeans()
         for index, (x, y, rows) in enumerate(self.batches(epoch)):

@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 
 from minnet import distributed
-from minnet.distributed import batch, nccl, steps
+from minnet.distributed import batch, nccl
 from minnet.distributed.communicator import SingleProcess
 from minnet.errors import MinnetError
 from minnet.layers.base import Sequential
 from minnet.layers.dense import Dense
 from minnet.layers.norm import BatchNorm
 from minnet.optim import SGD
+from minnet.training import data_parallel
 
 
 class Twin(SingleProcess):
@@ -59,7 +60,7 @@ def test_a_rank_takes_its_rows_of_draws_made_for_the_whole_batch(twin):
     whole = np.arange(6 * 4).reshape(6, 4)
     np.testing.assert_array_equal(batch.own_rows(whole), whole[3:])
     np.testing.assert_array_equal(batch.own_rows(whole.T, axis=1), whole.T[:, 3:])
-    x, y, rows = steps.own_share(np.arange(6.0), np.arange(6), np.arange(10, 16))
+    x, y, rows = data_parallel.own_share(np.arange(6.0), np.arange(6), np.arange(10, 16))
     np.testing.assert_array_equal(rows, [13, 14, 15])
 
 
@@ -83,7 +84,7 @@ def test_batch_norm_of_two_ranks_uses_the_statistics_of_both_batches(rng):
     for layer in (alone, shared):
         layer.params["gamma"][...] = rng.uniform(0.5, 2, 3)
     shared.params["gamma"][...] = alone.params["gamma"]
-    steps.attach(_trainer_of(shared), Twin())
+    data_parallel.attach(_trainer_of(shared), Twin())
     y_alone = alone.forward(np.concatenate([x, x]))
     gx_alone = alone.backward(np.concatenate([gy, gy]))
     y_shared, gx_shared = shared.forward(x), shared.backward(gy)
@@ -109,15 +110,15 @@ def test_per_image_state_is_gathered_from_its_owners(twin):
     holder = Holder()
     indices = np.array([7, 2, 5, 0])  # rank 1 owns images 5 and 0
     holder.per_example["codes"][[5, 0]] = [[1, 1], [2, 2]]
-    steps.share_per_example(holder, indices)
+    data_parallel.share_per_example(holder, indices)
     # the twin's "rank 0" holds the same rows, so images 7 and 2 get them too
     np.testing.assert_array_equal(holder.per_example["codes"][[7, 2, 5, 0]], [[1, 1], [2, 2], [1, 1], [2, 2]])
 
 
 def test_logs_are_averaged_and_a_stop_is_agreed(twin):
-    logs, stop = steps.agree({"loss": 0.25, "d_real": 0.5}, stop_requested=True)
+    logs, stop = data_parallel.agree({"loss": 0.25, "d_real": 0.5}, stop_requested=True)
     assert logs == {"loss": 0.25, "d_real": 0.5} and stop is True
-    assert steps.agree({"loss": 1.0}, stop_requested=False)[1] is False
+    assert data_parallel.agree({"loss": 1.0}, stop_requested=False)[1] is False
 
 
 def test_different_settings_on_two_ranks_are_refused():
@@ -129,7 +130,7 @@ def test_different_settings_on_two_ranks_are_refused():
     distributed.use(Disagreeing())
     try:
         with pytest.raises(MinnetError, match="rank 1 was started with other settings"):
-            steps.check_same_run({"model": "gan"})
+            data_parallel.check_same_run({"model": "gan"})
     finally:
         distributed.use(previous)
 
