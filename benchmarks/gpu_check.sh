@@ -14,6 +14,10 @@
 #   models.txt        benchmarks/models.py --device gpu: a training step of each model, with memory
 #   cdcgan.txt        python3 -m minnet train cdcgan --device gpu for one epoch, then minnet eval on the GPU
 #   cdcgan.png        the trained model's samples, one row per digit
+#   nccl.txt          data-parallel training through NCCL (docs/distributed.md): cdcgan for 50 steps
+#                     alone and under `mpiexec -n 1 ... --device gpu`, whose every step sums the
+#                     gradient buffer and batch-norm statistics with NCCL; the two checkpoints must
+#                     agree. Needs `pip install 'minnet[mpi]'` (mpich, mpi4py) and NCCL for CuPy.
 #
 # Set MINNET_DATA_DIR to the MNIST files to train on the full set; without it the bundled
 # sample is used. Each step has its own time limit, so one that hangs cannot take the rest
@@ -61,6 +65,16 @@ step "train cdcgan for one epoch" 100 "$out/cdcgan.txt" \
 step "evaluate cdcgan" 50 "$out/cdcgan.txt" python3 -m minnet eval "$run/cdcgan" --device gpu
 step "sample cdcgan" 20 "$out/cdcgan.txt" \
     python3 -m minnet sample "$run/cdcgan" --device gpu --per-class 10 --out "$out/cdcgan.png"
+
+nccl_run=(-m minnet train cdcgan --device gpu --epochs 1 --limit 6400 --log-every 10)
+step "train cdcgan alone, 50 steps" 40 "$out/nccl.txt" python3 "${nccl_run[@]}" --out "$run/alone"
+step "train cdcgan under mpiexec -n 1 through NCCL" 60 "$out/nccl.txt" \
+    "$(command -v mpiexec || echo mpiexec-is-missing)" -n 1 python3 "${nccl_run[@]}" --out "$run/nccl"
+step "the NCCL run trained the model of the run alone" 15 "$out/nccl.txt" python3 -c "
+from tests.distributed.launch import assert_same_checkpoint
+from tests.distributed.test_same_model import NOISE_DRIVEN
+assert_same_checkpoint('$run/alone', '$run/nccl', rtol=1e-3, atol=1e-4, loose=NOISE_DRIVEN['cdcgan'], loose_atol=0.05)
+print('same weights, optimizer state and generator state')"
 
 echo "gpu_check: $failed step(s) failed; logs in $out"
 exit "$failed"

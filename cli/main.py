@@ -3,15 +3,22 @@
 Every command raises :class:`~minnet.errors.MinnetError` (or a click usage error) for problems
 a user can cause; :class:`MinnetGroup` prints them as ``minnet: error: <message>`` on stderr
 and exits with status 2, without a traceback. Ctrl-C exits with 130.
+
+Under ``mpiexec`` (:mod:`minnet.distributed`) a rank that fails says so in one line naming
+itself and then ends every rank (``MPI_Abort``) with its exit status: the others would
+otherwise wait forever for it in their next collective.
 """
 
 import sys
+import traceback
 import warnings
 
 import click
 
 import minnet
+from minnet.distributed import world
 from minnet.errors import MinnetError, MinnetWarning
+from minnet.training.runner import Interrupted
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -22,8 +29,21 @@ def one_line(message):
 
 
 def fail(message):
-    click.echo(f"minnet: error: {one_line(message)}", err=True)
-    sys.exit(EXIT_USER_ERROR)
+    click.echo(f"minnet: error: {_which_rank()}{one_line(message)}", err=True)
+    end(EXIT_USER_ERROR)
+
+
+def _which_rank():
+    return f"rank {world().rank} of {world().size}: " if world().size > 1 else ""
+
+
+def end(code, everywhere=True):
+    """Exit with ``code``. With several ranks and a failure, end them all (``everywhere``), unless
+    they all stopped together (a Ctrl-C between steps)."""
+    if code and everywhere and world().size > 1:
+        sys.stderr.flush()
+        world().abort(code)
+    sys.exit(code)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -49,9 +69,17 @@ class MinnetGroup(click.Group):
             fail(err.format_message())
         except MemoryError:
             fail("out of memory: ask for fewer samples, a smaller batch or smaller layers")
-        except (click.Abort, KeyboardInterrupt):
-            click.echo("minnet: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except (click.Abort, KeyboardInterrupt) as err:
+            if world().rank == 0:
+                click.echo("minnet: interrupted", err=True)
+            together = isinstance(err, Interrupted) or isinstance(err.__cause__, Interrupted)  # click wraps it
+            end(EXIT_INTERRUPTED, everywhere=not together)
+        except Exception:  # a bug: its traceback, and with several ranks, the end of all of them
+            if world().size == 1:
+                raise
+            click.echo(f"minnet: {_which_rank()}unexpected error", err=True)
+            traceback.print_exc()
+            end(1)
         finally:
             warnings.showwarning = _default_showwarning
         sys.exit(code if isinstance(code, int) else 0)

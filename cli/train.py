@@ -4,6 +4,10 @@ Each model's options are made from the fields of its Config dataclass (``hidden`
 ``--hidden 150,300``, ``stable`` becomes ``--stable/--no-stable``), with the paper's values as
 defaults, so ``minnet train NAME --help`` documents the model. The run options (seed, device,
 output directory, resumption, data) are the same for every model.
+
+``mpiexec -n P minnet train ...`` trains one model on P processes (:mod:`minnet.distributed`):
+``--batch-size`` stays the global batch, of which each process takes B/P images; rank 0 alone
+prints and writes the run directory.
 """
 
 import contextlib
@@ -13,14 +17,15 @@ import os
 import click
 from click.core import ParameterSource
 
-from minnet import backend
+from minnet import backend, distributed
 from minnet.data import load_mnist
 from minnet.data.load import check_digits
 from minnet.errors import MinnetError
 from minnet.models import TRAINERS, build, restore, trainer_class
 from minnet.models.base import config_to_dict
+from minnet.training import data_parallel
 from minnet.training.lock import RunLock
-from minnet.training.runner import checkpoint_path, steps_per_epoch
+from minnet.training.runner import checkpoint_path, silent, steps_per_epoch
 from minnet.training.runner import train as run_training
 
 
@@ -156,6 +161,15 @@ def _as_json(value):
     return list(value) if isinstance(value, tuple) else value
 
 
+def check_batch_divides(batch_size, processes):
+    """A MinnetError unless ``processes`` ranks can share a global batch of ``batch_size`` evenly."""
+    if batch_size % processes:
+        raise MinnetError(
+            f"--batch-size {batch_size} cannot be shared by {processes} processes: "
+            f"choose a multiple of {processes} (it is the global batch, B/P images per process)"
+        )
+
+
 def train_model(ctx, cls, values):
     """Train a new run, or resume one, in ``--out``, holding the directory's lock (see
     :mod:`minnet.training.lock`) from before the run is read or written until the end."""
@@ -165,12 +179,16 @@ def train_model(ctx, cls, values):
 
 def _train_model(ctx, cls, values, held):
     run = {key: values.pop(key) for key in RUN_KEYS}
+    communicator = distributed.start(run["device"])  # before backend.use: it picks this rank's GPU
     backend.use(run["device"])
+    writer = communicator.rank == 0
+    echo = click.echo if writer else silent
     out = run["out"] or os.path.join("runs", cls.name)
     if run["resume"]:
         if not os.path.exists(checkpoint_path(out)):
             raise MinnetError(f"no run to resume in {out} (no {os.path.basename(checkpoint_path(out))})")
-        held.enter_context(RunLock(out))
+        if writer:
+            held.enter_context(RunLock(out))
         trainer, meta, position = _resume(ctx, cls, out, values)
         data_dir = run["data_dir"] or meta["data"]["data_dir"]
         limit, digits = meta["data"]["limit"], meta["data"].get("digits")
@@ -180,6 +198,7 @@ def _train_model(ctx, cls, values, held):
         trainer = build(cls.name, cls.Config(**values), run["seed"])  # refuses bad settings first
         position = None
         data_dir, limit, digits = run["data_dir"], run["limit"], run["digits"]
+    check_batch_divides(trainer.config.batch_size, communicator.size)
     dataset = load_mnist(cls.data_split, data_dir=data_dir, binarize=cls.binarize, limit=limit, digits=digits)
     data = {
         "split": dataset.split, "source": dataset.source, "count": len(dataset), "limit": limit, "data_dir": data_dir,
@@ -194,30 +213,35 @@ def _train_model(ctx, cls, values, held):
             )
     else:
         steps_per_epoch(dataset, trainer.config.batch_size)  # refuse a batch larger than the data first
-        _make_directory(out)
-        held.enter_context(RunLock(out))
+        if writer:  # rank 0 alone writes the run directory, so it alone holds the lock
+            _make_directory(out)
+            held.enter_context(RunLock(out))
         if os.path.exists(checkpoint_path(out)):
             raise MinnetError(f"{out} already holds a run: add --resume to continue it, or choose another --out")
         trainer.data = data
         trainer.prepare(dataset)
         meta = {"model": cls.name, "config": config_to_dict(trainer.config), "seed": run["seed"], "data": data}
     meta.update(device=run["device"], log_every=run["log_every"])
+    same = {key: value for key, value in meta.items() if key != "data"}
+    data_parallel.check_same_run({**same, "data": {k: v for k, v in data.items() if k != "data_dir"}})
 
     epochs = trainer.config.epochs
     parameters = trainer.num_parameters()
     which = f" of digits {','.join(map(str, digits))}" if digits else ""
-    click.echo(
+    processes = f"{communicator.size} process{'es' if communicator.size > 1 else ''} ({communicator.name})"
+    where = run["device"] + ("" if isinstance(communicator, distributed.SingleProcess) else f", {processes}")
+    echo(
         f"training {cls.name} ({parameters:,} parameters) on {len(dataset):,} {dataset.source} MNIST images{which} "
-        f"for {epochs} epoch{'s' if epochs != 1 else ''} on {run['device']}; run in {out}"
+        f"for {epochs} epoch{'s' if epochs != 1 else ''} on {where}; run in {out}"
     )
     try:
         run_training(
-            trainer, dataset, out, meta, epochs=epochs, position=position, log_every=run["log_every"], say=click.echo
+            trainer, dataset, out, meta, epochs=epochs, position=position, log_every=run["log_every"], say=echo
         )
     except KeyboardInterrupt:
-        click.echo(f"continue with: minnet train {cls.name} --out {out} --resume", err=True)
+        echo(f"continue with: minnet train {cls.name} --out {out} --resume", err=True)
         raise
-    click.echo(f"done: {checkpoint_path(out)}; samples in {os.path.join(out, 'samples')}")
+    echo(f"done: {checkpoint_path(out)}; samples in {os.path.join(out, 'samples')}")
 
 
 def _model_command(cls):

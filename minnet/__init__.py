@@ -27,6 +27,11 @@ import os
 # chose is kept. See minnet/threads.py.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "16")
 
+# P processes that mpiexec put on one machine share its cores (before NumPy loads, too).
+from minnet.distributed.launch import share_cores  # noqa: E402  (reads the environment only)
+
+share_cores(os.environ)
+
 from minnet.checkout import map_sibling_packages  # noqa: E402
 from minnet.errors import MinnetError  # noqa: E402
 

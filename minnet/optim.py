@@ -9,8 +9,8 @@ Each ``step()``:
 
 1. gathers every gradient into one flat buffer the optimizer owns, :attr:`Optimizer.flat_grads`
    (one vectorised copy; on the GPU one concatenate);
-2. calls :meth:`Optimizer.reduce_gradients` on it: nothing in one process, one allreduce when
-   a communicator is attached (data-parallel training);
+2. calls :meth:`Optimizer.reduce_gradients` on it: nothing in one process; in data-parallel
+   training (a communicator attached), one allreduce that averages it over the ranks;
 3. stops with :class:`NonFiniteError` naming the parameter if any gradient is NaN or inf;
 4. if ``clip_norm`` is set, rescales the flat gradient to ``g * min(1, clip_norm / ||g||)``;
 5. applies the update rule to each parameter array in place, reading views of the flat
@@ -152,12 +152,18 @@ class Optimizer:
         """Combine ``flat_grads`` across processes, in place, before the NaN check and clipping.
 
         In one process there is nothing to combine and this does nothing. Data-parallel
-        training attaches a communicator, ``optimizer.communicator = comm``, whose
-        ``allreduce(buffer)`` sums a 1-d array in place over all processes (each process's
-        gradient then holds the whole global batch's, and every process takes the same step).
+        training (:func:`minnet.training.data_parallel.attach`) sets ``optimizer.communicator``, a
+        :class:`minnet.distributed.Communicator` of P ranks. Each rank holds the gradient of the
+        mean loss over its B/P images of the global batch; the mean over all B images is the
+        mean of those P means, so one allreduce sums the buffer over the ranks and the sum is
+        divided by P. Every rank then holds the global batch's gradient, clips it alike, stops
+        alike (a NaN anywhere is a NaN everywhere) and takes the same step.
         """
-        if self.communicator is not None:
-            self.communicator.allreduce(flat_grads)
+        if self.communicator is None:
+            return
+        self.communicator.allreduce_sum(flat_grads)
+        if self.communicator.size > 1:
+            flat_grads /= self.communicator.size
 
     def zero_grad(self):
         """Zero the gradients of every parameter this optimizer updates."""

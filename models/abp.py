@@ -199,7 +199,7 @@ class ABP(Trainer):
         """``steps`` Langevin steps (``noisy``) or noiseless gradient steps on ``z``, W fixed."""
         config = self.config
         for _ in range(steps):
-            noise = self.normal(z.shape) if noisy else None
+            noise = self.batch_normal(z.shape) if noisy else None
             z = langevin_step(self.G, z, y, config.sigma, config.delta, noise, mask)
         return z
 

@@ -126,7 +126,8 @@ class AVME(Trainer):
     # -- training: the negative ELBO of the batch --------------------------------------------------
     def train_step(self, images, labels, indices=None):
         x, y = self._inputs(images, labels)
-        canvas, kl, _ = self.net.forward(x, self.noise(len(x)), y)
+        eps = self.batch_normal((self.config.steps, len(x), self.config.z_dim), axis=1)  # for the global batch
+        canvas, kl, _ = self.net.forward(x, eps, y)
         reconstruction, g_canvas = bernoulli_cross_entropy(canvas, x)
         batch = len(x)
         self.net.backward(g_canvas / batch, 1.0 / batch)

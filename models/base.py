@@ -22,7 +22,9 @@ resumed run finds every image's state as it was.
 Every source of randomness in training (weight initialisation, noise, dropout masks) draws
 from the one ``numpy.random.Generator`` handed to the constructor, and its state is part of
 the checkpoint, so a resumed run continues with exactly the numbers an uninterrupted run
-would have drawn.
+would have drawn. What a training step draws for its images it draws for the whole global
+batch (:meth:`Trainer.batch_normal`, :mod:`minnet.distributed.batch`), so that P processes,
+each given its share of the batch, draw what one process would.
 """
 
 import dataclasses
@@ -34,6 +36,7 @@ import numpy as np
 
 from minnet import backend
 from minnet.data import NUM_CLASSES
+from minnet.distributed.batch import own_rows, whole_shape
 from minnet.errors import MinnetError
 from minnet.init import as_rng
 
@@ -220,6 +223,12 @@ class Trainer:
         (a Generator; default: the trainer's)."""
         rng = self.rng if rng is None else as_rng(rng, "normal")
         return self.to_device(rng.standard_normal(shape, dtype=np.float32))
+
+    def batch_normal(self, shape, axis=0):
+        """Noise for this rank's images of a training batch, ``shape`` with the images on axis
+        ``axis``: drawn from the trainer's generator for the whole global batch, of which this
+        rank keeps its rows (:mod:`minnet.distributed.batch`). One process: ``normal(shape)``."""
+        return self.to_device(own_rows(self.rng.standard_normal(whole_shape(shape, axis), dtype=np.float32), axis))
 
 
 def _seeded_init(init):

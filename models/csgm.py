@@ -80,6 +80,7 @@ from PIL import Image
 
 from minnet import backend
 from minnet.data import NUM_CLASSES
+from minnet.distributed.batch import own_rows, whole_shape
 from minnet.errors import MinnetError
 from minnet.figures import images
 from minnet.figures.animation import fewer_grey_levels, save_gif, with_caption
@@ -179,7 +180,7 @@ class CSGM(Trainer):
         ``pixels`` pixels of each image's :meth:`pixel_order`. Logs the means over those steps."""
         at = backend.to_device(np.asarray(indices, dtype=np.int64))
         labels = backend.to_device(np.asarray(labels))
-        order = self.pixel_order(len(images))
+        order = own_rows(self.pixel_order(whole_shape(images.shape)[0]))  # drawn for the global batch
         pixels = self.config.pixels
         logs = [
             self._pixel_step(images, labels, at, order[:, step * pixels : (step + 1) * pixels])

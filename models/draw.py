@@ -141,7 +141,7 @@ class DRAW(Trainer):
     def train_step(self, images, labels=None, indices=None):
         x = self.to_device(images).reshape(len(images), PIXELS)
         batch = len(x)
-        canvas, kl, _ = self.net.forward(x, self.noise(batch))
+        canvas, kl, _ = self.net.forward(x, self.batch_normal((self.config.steps, batch, self.config.z_size), axis=1))
         reconstruction, g_canvas = bernoulli_cross_entropy(canvas, x)  # L^x, Eq. 9
         g_canvas /= batch  # the loss is L^x + L^z averaged over the batch
         self.net.backward(g_canvas, 1.0 / batch)

@@ -376,11 +376,11 @@ class LSTMGAN(GANTrainer):
         units = config.units
         g_layers = [RepeatSteps(SIDE)]
         for n_in in [config.z_dim] + [units] * (config.layers - 1):
-            g_layers += with_dropout([LSTM(n_in, units, rng=rng)], config.g_dropout, rng)
+            g_layers += with_dropout([LSTM(n_in, units, rng=rng)], config.g_dropout, rng, batch_axis=1)
         G = Sequential(*g_layers, EachStep(Dense(units, SIDE, rng=rng)), Tanh(), RowsToImage())
 
         d_layers = [ImageToRows()]
         for n_in in [SIDE] + [units] * (config.layers - 1):
-            d_layers += with_dropout([LSTM(n_in, units, rng=rng)], config.dropout, rng)
+            d_layers += with_dropout([LSTM(n_in, units, rng=rng)], config.dropout, rng, batch_axis=1)
         D = Sequential(*d_layers, LastStep(), Dense(units, 1, rng=rng))
         return G, D

@@ -35,6 +35,7 @@ import numpy as np
 from minnet import backend, losses
 from minnet.backend import to_numpy
 from minnet.data import NUM_CLASSES
+from minnet.distributed.batch import own_rows, whole_shape
 from minnet.errors import MinnetError
 from minnet.layers.activations import sigmoid, softmax
 from minnet.layers.base import evaluating, input_gradients_only
@@ -66,9 +67,10 @@ class GANConfig(Config):
     )
 
 
-def with_dropout(layers, p, rng):
-    """``layers`` followed by ``Dropout(p)``, or ``layers`` alone when ``p`` is 0."""
-    return [*layers, Dropout(p, rng=rng)] if p > 0 else list(layers)
+def with_dropout(layers, p, rng, batch_axis=0):
+    """``layers`` followed by ``Dropout(p)``, or ``layers`` alone when ``p`` is 0; ``batch_axis``
+    1 for a sequence (T, B, n)."""
+    return [*layers, Dropout(p, rng=rng, batch_axis=batch_axis)] if p > 0 else list(layers)
 
 
 def real_probability(logits):
@@ -171,7 +173,7 @@ class GANTrainer(Trainer):
         batch = len(images)
         real = self.to_device(images[:, None] * 2 - 1)  # (B, 1, 28, 28) in [-1, 1]
         onehot = self.one_hot(labels) if self.conditional else None
-        z = self.noise(batch)
+        z = own_rows(self.noise(whole_shape((batch,))[0]))  # drawn for the global batch
         fake = self.generate(z, onehot)
 
         # D step: real images towards "real", generated ones towards "fake".
@@ -207,7 +209,8 @@ class GANTrainer(Trainer):
     def wrong_labels(self, labels):
         """For each label, another digit drawn uniformly from the nine it is not."""
         labels = np.asarray(labels)
-        return (labels + self.rng.integers(1, NUM_CLASSES, size=len(labels))) % NUM_CLASSES
+        shifts = own_rows(self.rng.integers(1, NUM_CLASSES, size=whole_shape(labels.shape)))  # for the global batch
+        return (labels + shifts) % NUM_CLASSES
 
     def generator_step(self, fake, onehot):
         """Update G so that D takes ``fake`` (just made by G in training mode) for real; returns L_G."""

@@ -156,17 +156,20 @@ def test_non_finite_gradient_names_parameter(xp):
 
 
 def test_gathered_gradients_and_the_reduction_hook(xp):
-    """step() hands the flat gradient to reduce_gradients before clipping and the update: a
-    communicator that sums over two identical processes doubles the step."""
+    """step() hands the flat gradient to reduce_gradients before clipping and the update, which
+    averages it over the processes: with a second process whose gradient is 3 times this one's,
+    the mean, and so the step, is twice this process's."""
 
-    class TwoIdenticalProcesses:
-        def allreduce(self, buffer):
+    class TwoProcesses:
+        size = 2
+
+        def allreduce_sum(self, buffer):
             self.seen = buffer.copy()
-            buffer *= 2
+            buffer *= 4  # this process's gradient + the other's, 3 times it
 
     net = _net()
     opt = SGD(net, lr=0.1)
-    opt.communicator = TwoIdenticalProcesses()
+    opt.communicator = TwoProcesses()
     start = net[1].params["b"].copy()
     _fill_grads(net, 0.0)
     net[1].grads["b"][...] = 1.0

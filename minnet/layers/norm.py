@@ -3,6 +3,7 @@
 import numpy as np
 
 from minnet.backend import xp_of
+from minnet.distributed import SingleProcess
 from minnet.errors import MinnetError, ShapeError
 from minnet.layers.base import Layer
 from minnet.speed import kernels
@@ -47,6 +48,13 @@ class BatchNorm(Layer):
     (:func:`channel_sums`, batch axis first for contiguous memory) and one elementwise pass; on
     the GPU three fused kernels replace about 35 launches.
 
+    Data-parallel training (:func:`minnet.training.data_parallel.attach` sets ``communicator``):
+    every sum over the batch above is summed over the ranks too, so that mu, var and the two
+    means of backward are the global batch's, and N is the global count (what PyTorch calls
+    SyncBatchNorm). That takes one allreduce of n numbers for mu, one for var, and one of 2n
+    for ``mean(gy)`` and ``mean(gy * x_hat)``; ``dL/dgamma`` and ``dL/dbeta`` stay this rank's
+    sums, as the optimizer sums every gradient over the ranks.
+
     Parameters
     ----------
     n : int
@@ -56,6 +64,8 @@ class BatchNorm(Layer):
     eps : float
         Added to the variance before the square root.
     """
+
+    communicator = SingleProcess()  # whose batch the statistics are of: this process's alone
 
     def __init__(self, n, *, momentum=0.1, eps=1e-5):
         super().__init__()
@@ -74,15 +84,15 @@ class BatchNorm(Layer):
     def forward(self, x):
         self.output_shape(x.shape)  # a ShapeError for an input the layer cannot take
         channel = _channel_shape(x)  # (1, n, 1, 1): a per-channel vector that broadcasts over x
-        count = x.size // self.n
+        count = x.size // self.n * self.communicator.size  # values per channel in the global batch
         if self.training and count < 2:
             raise MinnetError("BatchNorm in training needs more than one value per channel (batch size 1?)")
         if xp_of(x) is not np:
             return self._forward_gpu(x, count)
         if self.training:
-            mean = channel_sums(x) / count
+            mean = self._global_sums(channel_sums(x)) / count
             x_hat = x - mean.reshape(channel)  # centred now, normalised below
-            var = channel_sums(x_hat * x_hat) / count
+            var = self._global_sums(channel_sums(x_hat * x_hat)) / count
             self._update_running_statistics(mean, var, count)
         else:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
@@ -92,6 +102,10 @@ class BatchNorm(Layer):
         if self.training:
             self.push(x_hat, inv_std)
         return self.params["gamma"].reshape(channel) * x_hat + self.params["beta"].reshape(channel)
+
+    def _global_sums(self, sums):
+        """Per-channel ``sums`` over this rank's batch -> over the global batch (one process: as is)."""
+        return self.communicator.allreduce_sum(sums)
 
     def _update_running_statistics(self, mean, var, count):
         m = self.momentum
@@ -106,14 +120,14 @@ class BatchNorm(Layer):
             return self._backward_gpu(gy)
         x_hat, inv_std = self.pop()
         channel = _channel_shape(gy)
-        count = gy.size // self.n
+        count = gy.size // self.n * self.communicator.size
         g_beta = channel_sums(gy)  # dL/dbeta = sum gy
         g_gamma = channel_sums(gy * x_hat)  # dL/dgamma = sum gy x_hat
         if self.param_grads:
             self.grads["beta"] += g_beta
             self.grads["gamma"] += g_gamma
         # dL/dx = gamma s (gy - mean(gy) - x_hat mean(gy x_hat)); the means are the sums / N
-        mean_gy, mean_gy_x_hat = (g / count for g in (g_beta, g_gamma))
+        mean_gy, mean_gy_x_hat = self._global_sums(np.concatenate([g_beta, g_gamma])).reshape(2, -1) / count
         scale = (self.params["gamma"] * inv_std).reshape(channel)
         return scale * (gy - mean_gy.reshape(channel) - x_hat * mean_gy_x_hat.reshape(channel))
 
@@ -128,8 +142,12 @@ class BatchNorm(Layer):
         t = x.dtype.type
         if self.training:
             axes = _reduced_axes(x)
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)  # biased; two-pass, as above
+            if isinstance(self.communicator, SingleProcess):
+                mean = x.mean(axis=axes)
+                var = x.var(axis=axes)  # biased; two-pass, as above
+            else:  # the global batch's: sums over every rank's share
+                mean = self._global_sums(x.sum(axis=axes)) / count
+                var = self._global_sums(((x - mean.reshape(channel)) ** 2).sum(axis=axes)) / count
             inv_std = xp_of(x).empty_like(var)
             BATCHNORM_STATISTICS(
                 mean, var, t(self.momentum), t(count / (count - 1)), t(self.eps),
@@ -155,9 +173,12 @@ class BatchNorm(Layer):
         if self.param_grads:
             self.grads["beta"] += g_beta
             self.grads["gamma"] += g_gamma
+        count = gy.size // self.n * self.communicator.size
+        if not isinstance(self.communicator, SingleProcess):  # the global batch's sums, for the means in dL/dx
+            g_beta, g_gamma = self._global_sums(xp_of(gy).concatenate([g_beta, g_gamma])).reshape(2, -1)
         return BATCHNORM_BACKWARD(
             gy, x_hat, self.params["gamma"].reshape(channel), inv_std.reshape(channel),
-            g_beta.reshape(channel), g_gamma.reshape(channel), gy.dtype.type(self.n / gy.size),
+            g_beta.reshape(channel), g_gamma.reshape(channel), gy.dtype.type(1 / count),
         )  # fmt: skip
 
     def __repr__(self):

@@ -20,13 +20,15 @@ def format_seconds(seconds):
 
 
 class ProgressBar:
-    """Progress of ``total`` steps; call :meth:`update` after each and :meth:`close` at the end."""
+    """Progress of ``total`` steps; call :meth:`update` after each and :meth:`close` at the end.
 
-    def __init__(self, total, label="", stream=None, start=0):
+    Drawn only on a terminal, and only when ``enabled`` (one rank of several draws it)."""
+
+    def __init__(self, total, label="", stream=None, start=0, enabled=True):
         self.total = total
         self.label = label
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
+        self.enabled = enabled and self.stream.isatty()
         self.done = start
         self._first = start
         self._started = time.perf_counter()

@@ -22,6 +22,10 @@ Exact resumption: the order of the training images in epoch ``e`` comes from a g
 seeded with ``(seed, e)``, and everything random inside the trainer draws from the trainer's
 own generator, whose state is checkpointed. A run resumed from a checkpoint taken at any
 step therefore performs exactly the remaining steps of the uninterrupted run.
+
+Under ``mpiexec`` (:mod:`minnet.distributed`) every rank runs this loop on the same global
+batches, each training on its share of them; rank 0 alone writes the run directory and talks
+to the user.
 """
 
 import dataclasses
@@ -34,9 +38,11 @@ import time
 import numpy as np
 
 from minnet import backend
+from minnet.distributed import world
 from minnet.errors import MinnetError
 from minnet.figures.run_figures import draw_figures, epoch_grids
 from minnet.speed import memory
+from minnet.training import data_parallel
 from minnet.training.checkpoint import load_checkpoint, save_checkpoint
 from minnet.training.logs import append_jsonl, read_jsonl, write_jsonl
 from minnet.training.progress import ProgressBar, format_seconds
@@ -109,10 +115,12 @@ def train(trainer, dataset, run_dir, meta, *, epochs, position=None, log_every=5
     log_every : steps between lines of metrics.jsonl
     say : where the one-line-per-epoch summaries go
 
-    Returns the final :class:`Position`. Ctrl-C, once the step under way is done, saves a checkpoint and re-raises
-    ``KeyboardInterrupt``; a NaN stops with a :class:`MinnetError` and keeps the last good
+    Returns the final :class:`Position`. Ctrl-C, once the step under way is done, saves a checkpoint and raises
+    :class:`Interrupted` (a ``KeyboardInterrupt``); a NaN stops with a :class:`MinnetError` and keeps the last good
     checkpoint. The process keeps the memory it frees for the next step
     (:func:`minnet.speed.memory.keep_freed_memory`).
+
+    With several ranks (:func:`minnet.distributed.world`), ``say`` is heard from rank 0 only.
     """
     return Run(trainer, dataset, run_dir, meta, epochs, position or Position(), log_every, say).train()
 
@@ -140,6 +148,9 @@ class Run:
 
     def __post_init__(self):
         self.steps_per_epoch = steps_per_epoch(self.dataset, self.trainer.config.batch_size)
+        self.writer = world().rank == 0  # the one rank that writes and talks
+        if not self.writer:
+            self.say = silent
 
     @property
     def seed(self):
@@ -149,6 +160,7 @@ class Run:
     def train(self):
         """Train up to ``epochs``; returns the final position (see :func:`train`)."""
         memory.keep_freed_memory()
+        data_parallel.attach(self.trainer)
         self.forget_after_checkpoint()
         try:
             while self.position.epoch < self.epochs:
@@ -181,12 +193,15 @@ class Run:
                 raise
             self.position.seconds += time.perf_counter() - started
             self.save_checkpoint()
+            world().any(False)  # the other ranks wait for rank 0's checkpoint before they end
             self.say(f"interrupted in epoch {epoch} after step {self.position.step}; saved {checkpoint}")
-            raise
+            raise Interrupted from None
         backend.synchronize()
         seconds = time.perf_counter() - started
         self.position.epoch, self.position.step = epoch, 0
         self.position.seconds += seconds
+        if not self.writer:  # the end of an epoch is measures, logs and figures: rank 0's work
+            return
         data_dir = self.meta.get("data", {}).get("data_dir")
         measured = self.trainer.end_of_epoch(
             EpochContext(self.run_dir, epoch, self.seed, self.dataset, data_dir, self.say)
@@ -201,27 +216,32 @@ class Run:
     def train_steps(self, epoch, bar, ctrl_c):
         """The steps of ``epoch`` from ``position.step`` on; returns the means of the epoch's logs.
 
-        After each step ``position`` is advanced, and a Ctrl-C held back by ``ctrl_c`` interrupts.
+        After each step ``position`` is advanced, and a Ctrl-C held back by ``ctrl_c`` interrupts
+        (every rank after the same step). Each rank trains on its share of the global batch
+        (:mod:`minnet.training.data_parallel`); the logs are the global batch's.
         """
         window, epoch_means = _RunningMeans(), _RunningMeans()
         for index, (x, y, rows) in enumerate(self.batches(epoch)):
             if index < self.position.step:
                 continue  # already done before the checkpoint this run resumed from
             where = f"in epoch {epoch}, step {index + 1}"
+            x, y, own = data_parallel.own_share(x, y, rows)
             try:
-                logs = self.trainer.train_step(x, y, rows)
+                logs = self.trainer.train_step(x, y, own)
             except MinnetError as err:
                 raise MinnetError(f"training stopped {where}: {err}") from None
+            data_parallel.share_per_example(self.trainer, rows)
+            logs, stop = data_parallel.agree(logs, ctrl_c.requested)
             _check_finite(logs, where)
             window.add(logs)
             epoch_means.add(logs)
             self.position.step, self.position.global_step = index + 1, self.position.global_step + 1
-            if self.position.global_step % self.log_every == 0:
+            if self.position.global_step % self.log_every == 0 and self.writer:
                 record = {"epoch": epoch, "step": self.position.global_step, **window.means()}
                 self.log_step({**record, **self.trainer.diagnostics(x, y)})
                 window = _RunningMeans()
             bar.update(epoch_means.means())
-            if ctrl_c.requested:
+            if stop:
                 raise KeyboardInterrupt
         return epoch_means.means()
 
@@ -231,10 +251,12 @@ class Run:
         order = np.random.default_rng([self.seed, epoch])
         return self.dataset.batches(self.trainer.config.batch_size, order, with_indices=True)
 
-    # -- what the run writes ------------------------------------------------------------
+    # -- what the run writes (rank 0 alone) ----------------------------------------------
     def save_checkpoint(self):
         """Write the trainer's state, ``meta`` and the position (the trainer's ``model_format`` is
         added, see :func:`minnet.models.restore`)."""
+        if not self.writer:
+            return
         info = {**self.meta, "model_format": self.trainer.model_format, "position": dataclasses.asdict(self.position)}
         save_checkpoint(checkpoint_path(self.run_dir), self.trainer.state(), info)
 
@@ -250,11 +272,15 @@ class Run:
         draw_figures(self.run_dir, self.trainer, self.seed, epoch, step_records, epoch_records)
 
     def progress_bar(self, epoch):
-        return ProgressBar(self.steps_per_epoch, f"epoch {epoch}/{self.epochs}", start=self.position.step)
+        return ProgressBar(
+            self.steps_per_epoch, f"epoch {epoch}/{self.epochs}", start=self.position.step, enabled=self.writer
+        )
 
     def forget_after_checkpoint(self):
         """Drop what was written after the checkpoint (a run killed without saving, or a new run in
         a directory an earlier one left logs in): log lines and sample grids of later steps."""
+        if not self.writer:
+            return
         metrics = os.path.join(self.run_dir, METRICS)
         kept = [r for r in read_jsonl(metrics) if r.get("step", math.inf) <= self.position.global_step]
         write_jsonl(metrics, kept)
@@ -263,6 +289,15 @@ class Run:
         for epoch, path in epoch_grids(self.run_dir):
             if epoch > self.position.epoch:
                 os.remove(path)
+
+
+def silent(*args, **kwargs):
+    """The ``say`` of ranks other than 0: only rank 0 talks to the user."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A Ctrl-C stopped training after a whole step and the checkpoint is saved; with several
+    ranks, every one stopped after the same step, so all can end in order."""
 
 
 class _RunningMeans:
