@@ -10,6 +10,7 @@ otherwise wait forever for it in their next collective.
 """
 
 import sys
+import time
 import traceback
 import warnings
 
@@ -22,6 +23,7 @@ from minnet.training.runner import Interrupted
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+ABORT_GRACE_SECONDS = 0.5  # time for the launcher to pass a failing rank's message on before the job ends
 
 
 def one_line(message):
@@ -42,6 +44,7 @@ def end(code, everywhere=True):
     they all stopped together (a Ctrl-C between steps)."""
     if code and everywhere and world().size > 1:
         sys.stderr.flush()
+        time.sleep(ABORT_GRACE_SECONDS)  # the launcher forwards output as it comes; MPI_Abort drops what is pending
         world().abort(code)
     sys.exit(code)
 
