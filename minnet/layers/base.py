@@ -330,6 +330,21 @@ def _checking_gradient_shapes(backward):
 
 
 @contextlib.contextmanager
+def _switched_off(attribute, layers):
+    """Set ``attribute`` False on ``layers`` and every layer inside them for a block; on leaving,
+    each layer gets back the value it had."""
+    inside = [layer for top in layers for layer in top.walk()]
+    before = [getattr(layer, attribute) for layer in inside]
+    for layer in inside:
+        setattr(layer, attribute, False)
+    try:
+        yield
+    finally:
+        for layer, value in zip(inside, before):
+            setattr(layer, attribute, value)
+
+
+@contextlib.contextmanager
 def evaluating(*layers):
     """Within the block, these layers (and all inside them) are in evaluation mode.
 
@@ -337,15 +352,8 @@ def evaluating(*layers):
     validation pass can run its networks in evaluation mode without knowing how training left
     them.
     """
-    inside = [layer for top in layers for layer in top.walk()]
-    before = [layer.training for layer in inside]
-    for layer in inside:
-        layer.training = False
-    try:
+    with _switched_off("training", layers):
         yield
-    finally:
-        for layer, mode in zip(inside, before):
-            layer.training = mode
 
 
 @contextlib.contextmanager
@@ -356,15 +364,8 @@ def input_gradients_only(*layers):
     explicit way to take the gradient of a loss with respect to a network's input, as
     inference on a latent code needs (Langevin dynamics in ABP, refining CSGM's codes).
     """
-    inside = [layer for top in layers for layer in top.walk()]
-    before = [layer.param_grads for layer in inside]
-    for layer in inside:
-        layer.param_grads = False
-    try:
+    with _switched_off("param_grads", layers):
         yield
-    finally:
-        for layer, value in zip(inside, before):
-            layer.param_grads = value
 
 
 class Sequential(Layer):
